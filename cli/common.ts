@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { Log, fileLogWriter, newRunId, nullLogWriter } from "../log/jsonl.ts";
+import { fileLogWriter, Log, newRunId, nullLogWriter } from "../log/jsonl.ts";
 import { systemClock } from "../core/clock.ts";
 
 /** A bad flag, value or missing argument: main.ts prints `secmqtt: <message>` and exits 2. */
@@ -200,7 +200,13 @@ export async function connectionFromFlags(values: ParsedFlags["values"]): Promis
   password ??= Deno.env.get("SECMQTT_PASSWORD");
   const username = (values.username as string | undefined) ?? Deno.env.get("SECMQTT_USERNAME");
   const qos = choiceFlag(values, "qos", ["0", "1"] as const, "1");
-  return { url, username, password, clientId: values["client-id"] as string | undefined, qos: qos === "1" ? 1 : 0 };
+  return {
+    url,
+    username,
+    password,
+    clientId: values["client-id"] as string | undefined,
+    qos: qos === "1" ? 1 : 0,
+  };
 }
 
 /**

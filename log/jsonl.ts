@@ -214,8 +214,10 @@ export function parseLogLine(text: string, line: number): ReadLine {
     return { ok: false, line, error: "not an object" };
   }
   const r = value as Record<string, unknown>;
-  if (typeof r.ts !== "number" || typeof r.role !== "string" || typeof r.run !== "string" ||
-    typeof r.event !== "string") {
+  if (
+    typeof r.ts !== "number" || typeof r.role !== "string" || typeof r.run !== "string" ||
+    typeof r.event !== "string"
+  ) {
     return { ok: false, line, error: "missing ts, role, run or event" };
   }
   return { ok: true, line, record: r as LogRecord };

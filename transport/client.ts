@@ -1,0 +1,189 @@
+/**
+ * The MQTT client every role uses: MQTT.js over TCP, wrapped in a small promise-based
+ * {@link MqttTransport}. The only file that imports npm:mqtt.
+ * @module
+ */
+
+import mqtt from "mqtt";
+
+/** Options for {@link connectMqtt}; defaults follow MQTT.js. */
+export interface MqttConnectOptions {
+  /** `mqtt://host:port`. */
+  url: string;
+  /** Broker username. */
+  username?: string;
+  /** Broker password. */
+  password?: string;
+  /** Client id; default `secmqtt-<random>`. */
+  clientId?: string;
+  /** Start a clean session (default true). False keeps QoS 1 subscriptions across reconnects. */
+  clean?: boolean;
+  /** Ms between reconnect attempts after a lost connection (default 1000; 0 disables). */
+  reconnectPeriodMs?: number;
+  /** Ms to wait for CONNACK (default 5000). */
+  connectTimeoutMs?: number;
+  /** Keepalive in seconds (default 30). */
+  keepaliveSeconds?: number;
+}
+
+/** A handler for incoming messages; `payload` is the exact bytes from the wire. */
+export type MessageHandler = (topic: string, payload: Uint8Array) => void;
+
+/** A connected client. */
+export interface MqttTransport {
+  /** The client id in use. */
+  readonly clientId: string;
+  /** Publishes and resolves when the broker has it (PUBACK for QoS 1, written for QoS 0). */
+  publish(
+    topic: string,
+    payload: Uint8Array | string,
+    options?: { qos?: 0 | 1; retain?: boolean },
+  ): Promise<void>;
+  /** Subscribes; rejects with {@link TransportError} `SUBSCRIBE_REFUSED` when the broker answers 0x80. */
+  subscribe(filter: string, options?: { qos?: 0 | 1 }): Promise<void>;
+  /** Registers a message handler (several may be registered). */
+  onMessage(handler: MessageHandler): void;
+  /** Registers a callback for connection state changes. */
+  onState(handler: (state: "connected" | "reconnecting" | "offline" | "closed") => void): void;
+  /** Disconnects cleanly. */
+  close(): Promise<void>;
+}
+
+/** Stable codes of {@link TransportError}. */
+export type TransportErrorCode =
+  | "NOT_AUTHORIZED"
+  | "CONNECT_REFUSED"
+  | "CONNECT_FAILED"
+  | "SUBSCRIBE_REFUSED"
+  | "PUBLISH_FAILED";
+
+/** A transport failure with a stable code. */
+export class TransportError extends Error {
+  /** Stable code. */
+  readonly code: TransportErrorCode;
+  /** @param code stable code @param message one line */
+  constructor(code: TransportErrorCode, message: string) {
+    super(message);
+    this.name = "TransportError";
+    this.code = code;
+  }
+}
+
+/**
+ * Connects and resolves once the broker accepted the CONNECT; rejects with a {@link TransportError}
+ * (`NOT_AUTHORIZED` for return codes 4/5) otherwise.
+ * @example
+ * ```ts
+ * const t = await connectMqtt({ url: "mqtt://127.0.0.1:1883", clientId: "sensor-1" });
+ * await t.publish("home/door", '{"event":"open"}', { qos: 1 });
+ * await t.close();
+ * ```
+ */
+export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport> {
+  const clientId = options.clientId ?? `secmqtt-${crypto.randomUUID().slice(0, 8)}`;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+  const client = mqtt.connect(options.url, {
+    clientId,
+    username: options.username,
+    password: options.password,
+    clean: options.clean ?? true,
+    protocolVersion: 4,
+    reconnectPeriod: options.reconnectPeriodMs ?? 1000,
+    connectTimeout: connectTimeoutMs,
+    keepalive: options.keepaliveSeconds ?? 30,
+  });
+  const stateHandlers: ((s: "connected" | "reconnecting" | "offline" | "closed") => void)[] = [];
+  client.on("connect", () => stateHandlers.forEach((h) => h("connected")));
+  client.on("reconnect", () => stateHandlers.forEach((h) => h("reconnecting")));
+  client.on("offline", () => stateHandlers.forEach((h) => h("offline")));
+  client.on("close", () => stateHandlers.forEach((h) => h("closed")));
+
+  const transport: MqttTransport = {
+    clientId,
+    publish(topic, payload, publishOptions = {}) {
+      return new Promise((resolve, reject) => {
+        const body = typeof payload === "string" ? payload : toBuffer(payload);
+        client.publish(
+          topic,
+          body,
+          { qos: publishOptions.qos ?? 1, retain: publishOptions.retain ?? false },
+          (error) => {
+            if (error) {
+              reject(new TransportError("PUBLISH_FAILED", `publish to ${topic} failed: ${error.message}`));
+            } else resolve();
+          },
+        );
+      });
+    },
+    subscribe(filter, subscribeOptions = {}) {
+      return new Promise((resolve, reject) => {
+        client.subscribe(filter, { qos: subscribeOptions.qos ?? 1 }, (error, granted) => {
+          if (error) {
+            return reject(
+              new TransportError("SUBSCRIBE_REFUSED", `subscribe to ${filter} failed: ${error.message}`),
+            );
+          }
+          if (granted?.some((g) => g.qos === 128)) {
+            return reject(
+              new TransportError("SUBSCRIBE_REFUSED", `broker refused subscription to ${filter}`),
+            );
+          }
+          resolve();
+        });
+      });
+    },
+    onMessage(handler) {
+      client.on(
+        "message",
+        (topic, payload) =>
+          handler(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)),
+      );
+    },
+    onState(handler) {
+      stateHandlers.push(handler);
+    },
+    close() {
+      return new Promise((resolve) => client.end(false, {}, () => resolve()));
+    },
+  };
+
+  return new Promise((resolve, reject) => {
+    const onConnect = () => {
+      client.off("error", onError);
+      client.on("error", () => {}); // later errors surface as state changes; MQTT.js reconnects
+      resolve(transport);
+    };
+    const onError = (error: Error & { code?: number | string }) => {
+      client.off("connect", onConnect);
+      client.end(true);
+      if (error.code === 5 || error.code === 4) {
+        reject(new TransportError("NOT_AUTHORIZED", `broker refused the connection: not authorised`));
+      } else if (typeof error.code === "number") {
+        reject(new TransportError("CONNECT_REFUSED", `broker refused the connection (code ${error.code})`));
+      } else {
+        reject(new TransportError("CONNECT_FAILED", `cannot connect to ${options.url}: ${error.message}`));
+      }
+    };
+    // A refused TCP connection makes MQTT.js retry quietly; give up after the connect timeout.
+    const timer = setTimeout(() => {
+      client.off("connect", onConnect);
+      client.off("error", onError);
+      client.end(true);
+      reject(
+        new TransportError(
+          "CONNECT_FAILED",
+          `cannot connect to ${options.url}: no CONNACK within ${connectTimeoutMs} ms`,
+        ),
+      );
+    }, connectTimeoutMs);
+    client.once("connect", () => clearTimeout(timer));
+    client.once("error", () => clearTimeout(timer));
+    client.once("connect", onConnect);
+    client.once("error", onError);
+  });
+}
+
+function toBuffer(bytes: Uint8Array) {
+  // MQTT.js wants a Node Buffer; wrap without copying.
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
