@@ -10,6 +10,8 @@ import { brokerCommand } from "./cli/broker.ts";
 import { sensorCommand } from "./cli/sensor.ts";
 import { actuatorCommand } from "./cli/actuator.ts";
 import { attackCommand } from "./cli/attack.ts";
+import { timingCommand } from "./cli/timing.ts";
+import { metricsCommand } from "./cli/metrics.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -17,6 +19,8 @@ export const COMMANDS: readonly Command[] = [
   sensorCommand,
   actuatorCommand,
   attackCommand,
+  timingCommand,
+  metricsCommand,
 ];
 
 /** The tool's version, printed by `--version`. */

@@ -135,7 +135,9 @@ export function fromBase64Url(text: string): Uint8Array {
   }
   const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
   const bytes = fromBase64(padded);
-  if (toBase64Url(bytes) !== text) throw new EncodingError("expected canonical base64url (non-zero trailing bits)");
+  if (toBase64Url(bytes) !== text) {
+    throw new EncodingError("expected canonical base64url (non-zero trailing bits)");
+  }
   return bytes;
 }
 

@@ -181,6 +181,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
+    drainingReads(socket);
     aedes.handle(socket);
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -216,4 +217,20 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       return closed;
     },
   };
+}
+
+/**
+ * aedes calls `socket.read()` once per 'readable' event and expects the whole buffer, as Node gives it.
+ * Deno's node:net may hand back only part, and then no further 'readable' comes while data is still
+ * buffered, which stalls a large PUBLISH half-read (seen with payloads over ~128 KiB). Reading until
+ * the buffer is empty restores Node's behaviour.
+ */
+function drainingReads(socket: net.Socket): void {
+  const readOnce = socket.read.bind(socket);
+  socket.read = ((size?: number) => {
+    if (size !== undefined && size !== null) return readOnce(size);
+    const chunks: Buffer[] = [];
+    for (let chunk = readOnce(); chunk !== null; chunk = readOnce()) chunks.push(chunk);
+    return chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }) as typeof socket.read;
 }

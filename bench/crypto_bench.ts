@@ -1,0 +1,152 @@
+/**
+ * `deno bench bench/crypto_bench.ts` — cost of each primitive and of the envelope: RSA-OAEP wrap/unwrap,
+ * AES-256-GCM on a small payload, Ed25519 and DSA-2048 sign/verify, and `seal`/`open` per suite with a
+ * fresh epoch key per message versus a cached epoch key.
+ * @module
+ */
+
+import { aesGcmDecrypt, aesGcmEncrypt, importAesKey } from "../crypto/aes.ts";
+import { utf8Encode } from "../crypto/codec.ts";
+import {
+  EpochKeyCache,
+  newEpochKey,
+  open,
+  type OpenDeps,
+  seal,
+  type Suite,
+  SUITE_DSA,
+  SUITE_ED25519,
+} from "../crypto/envelope.ts";
+import {
+  importRsaPrivateKeyPem,
+  importRsaPublicKeyPem,
+  unwrapSessionKey,
+  wrapSessionKey,
+} from "../crypto/rsa.ts";
+import {
+  importSigningKeyPem,
+  importVerifyingKeyPem,
+  signMessage,
+  verifySignature,
+} from "../crypto/signature.ts";
+
+const FIXTURES = new URL("../tests/fixtures/envelope_v1/", import.meta.url);
+const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+const TOPIC = "home/livingroom/lamp/set";
+const PAYLOAD = utf8Encode('{"state":"on","brightness":80}');
+
+const rsaPublic = await importRsaPublicKeyPem(await read("rsa_public.pem"));
+const rsaPrivate = await importRsaPrivateKeyPem(await read("rsa_private.pem"));
+const keys = {
+  [SUITE_DSA]: {
+    sender: "sensor-dsa",
+    signingKey: await importSigningKeyPem("dsa-2048", await read("dsa_private.pem")),
+    publicKey: await importVerifyingKeyPem("dsa-2048", await read("dsa_public.pem")),
+  },
+  [SUITE_ED25519]: {
+    sender: "sensor-ed",
+    signingKey: await importSigningKeyPem("ed25519", await read("ed25519_private.pem")),
+    publicKey: await importVerifyingKeyPem("ed25519", await read("ed25519_public.pem")),
+  },
+};
+
+// --- primitives -------------------------------------------------------------------------------------
+
+const sessionKey = randomBytes(32);
+const wrapped = await wrapSessionKey(rsaPublic, sessionKey);
+Deno.bench("RSA-OAEP-2048 wrap 32-byte key", { group: "rsa" }, async () => {
+  await wrapSessionKey(rsaPublic, sessionKey);
+});
+Deno.bench("RSA-OAEP-2048 unwrap", { group: "rsa" }, async () => {
+  await unwrapSessionKey(rsaPrivate, wrapped);
+});
+
+const aesKey = await importAesKey(sessionKey);
+const nonce = randomBytes(12);
+const aad = utf8Encode(TOPIC);
+const aesSealed = await aesGcmEncrypt(aesKey, nonce, PAYLOAD, aad);
+Deno.bench("AES-256-GCM encrypt 30 B", { group: "aes" }, async () => {
+  await aesGcmEncrypt(aesKey, nonce, PAYLOAD, aad);
+});
+Deno.bench("AES-256-GCM decrypt 30 B", { group: "aes" }, async () => {
+  await aesGcmDecrypt(aesKey, nonce, aesSealed, aad);
+});
+
+const message = randomBytes(700); // about the size of an envelope's signed bytes
+for (const suite of [SUITE_ED25519, SUITE_DSA] as const) {
+  const { signingKey, publicKey } = keys[suite];
+  const sig = await signMessage(signingKey, message);
+  Deno.bench(`${signingKey.scheme} sign 700 B`, { group: "signature" }, async () => {
+    await signMessage(signingKey, message);
+  });
+  Deno.bench(`${signingKey.scheme} verify 700 B`, { group: "signature" }, async () => {
+    await verifySignature(publicKey, message, sig);
+  });
+}
+
+// --- envelope ---------------------------------------------------------------------------------------
+
+function depsFor(keyCache?: EpochKeyCache): OpenDeps {
+  return {
+    clock: { now: () => 1_700_000_000_000 },
+    trust: {
+      lookup: (sender) => {
+        for (const suite of [SUITE_DSA, SUITE_ED25519] as const) {
+          if (keys[suite].sender === sender) {
+            return { publicKey: keys[suite].publicKey, suite, status: "active" };
+          }
+        }
+        return undefined;
+      },
+    },
+    replay: { isFresh: () => true },
+    recipientPrivateKey: rsaPrivate,
+    keyCache,
+  };
+}
+
+async function sealOne(suite: Suite, epochKey: Awaited<ReturnType<typeof newEpochKey>>) {
+  return await seal({
+    topic: TOPIC,
+    sender: keys[suite].sender,
+    counter: 1,
+    ts: 1_700_000_000_000,
+    msgId: "m-1",
+    plaintext: PAYLOAD,
+    suite,
+    signingKey: keys[suite].signingKey,
+    epochKey,
+    randomBytes,
+  });
+}
+
+for (const suite of [SUITE_DSA, SUITE_ED25519] as const) {
+  const scheme = keys[suite].signingKey.scheme;
+
+  Deno.bench(
+    `seal ${scheme}, epoch length 1 (RSA wrap per message)`,
+    { group: `seal ${scheme}` },
+    async () => {
+      await sealOne(suite, await newEpochKey(rsaPublic, randomBytes));
+    },
+  );
+  let epoch = await newEpochKey(rsaPublic, randomBytes, { maxMessages: 65_536 });
+  Deno.bench(`seal ${scheme}, shared epoch key`, { group: `seal ${scheme}` }, async () => {
+    if (epoch.exhausted) epoch = await newEpochKey(rsaPublic, randomBytes, { maxMessages: 65_536 });
+    await sealOne(suite, epoch);
+  });
+
+  const fresh = await sealOne(suite, await newEpochKey(rsaPublic, randomBytes));
+  Deno.bench(`open ${scheme}, no cache (RSA unwrap per message)`, { group: `open ${scheme}` }, async () => {
+    const result = await open(fresh, TOPIC, depsFor());
+    if (!result.ok) throw new Error(result.code);
+  });
+  const cache = new EpochKeyCache();
+  const cached = await sealOne(suite, await newEpochKey(rsaPublic, randomBytes));
+  await open(cached, TOPIC, depsFor(cache));
+  Deno.bench(`open ${scheme}, cached epoch key`, { group: `open ${scheme}` }, async () => {
+    const result = await open(cached, TOPIC, depsFor(cache));
+    if (!result.ok || !result.stages.unwrapCached) throw new Error("expected a cache hit");
+  });
+}

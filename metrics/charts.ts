@@ -1,0 +1,226 @@
+/**
+ * The report's charts: Vega-Lite specs built from metrics (pure), rendered to static SVG on the server so
+ * report.html needs no script, font or network at view time.
+ * @module
+ */
+
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { AggregateMetrics, Distribution } from "./aggregate.ts";
+
+/** Width of a chart's plotting area in CSS pixels. */
+export const CHART_WIDTH_PX = 720;
+/** Font stack for chart text: system fonts only, nothing to download. */
+export const CHART_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+
+const OUTCOME_COLORS = { domain: ["accepted", "blocked"], range: ["#d62728", "#2ca02c"] };
+const CLASS_COLORS = { domain: ["prefix", "random"], range: ["#1f77b4", "#ff7f0e"] };
+
+const BASE_CONFIG = {
+  font: CHART_FONT,
+  view: { stroke: "#ddd" },
+  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee", labelLimit: 320 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  header: { labelFontSize: 12, titleFontSize: 12 },
+};
+
+/**
+ * Renders a Vega-Lite spec to an SVG string suitable for inlining in HTML: the `xmlns` attributes are
+ * dropped (HTML5 inline SVG does not need them), so the page contains no URL at all.
+ * @example
+ * ```ts
+ * const svg = await renderSvg(latencyChartSpec(metrics.latency_ms)!);
+ * ```
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = compile(spec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+  try {
+    const svg = await view.toSVG();
+    return svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, "");
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Box plot of action latency per phase from the sketch's percentiles: whiskers p5–p95, box p25–p75,
+ * white tick at the median, dot at the mean. Log scale when the phases differ by more than 20×.
+ * `undefined` when no phase has latencies.
+ * @example
+ * ```ts
+ * const spec = latencyChartSpec({ insecure: dist1, secure: dist2 });
+ * ```
+ */
+export function latencyChartSpec(latency: Record<string, Distribution>): TopLevelSpec | undefined {
+  const rows = Object.entries(latency)
+    .filter(([, d]) => d.count > 0)
+    .map(([phase, d]) => ({
+      phase: `${phase} (n=${d.count})`,
+      p05: d.p05,
+      p25: d.p25,
+      p50: d.p50,
+      p75: d.p75,
+      p95: d.p95,
+      mean: d.mean,
+    }));
+  if (rows.length === 0) return undefined;
+  const lows = rows.map((r) => r.p05).filter((x) => x > 0);
+  const highs = rows.map((r) => r.p95);
+  const useLog = lows.length === rows.length && Math.max(...highs) / Math.min(...lows) > 20;
+  const x = (field: string) => ({
+    field,
+    type: "quantitative" as const,
+    title: `latency (ms${useLog ? ", log scale" : ""})`,
+    scale: useLog ? { type: "log" as const } : { zero: true },
+  });
+  return {
+    config: BASE_CONFIG,
+    width: CHART_WIDTH_PX,
+    height: { step: 44 },
+    data: { values: rows },
+    encoding: { y: { field: "phase", type: "nominal", title: null, sort: null } },
+    layer: [
+      { mark: { type: "rule", color: "#555" }, encoding: { x: x("p05"), x2: { field: "p95" } } },
+      {
+        mark: { type: "bar", size: 22, color: "#4c78a8" },
+        encoding: { x: x("p25"), x2: { field: "p75" } },
+      },
+      { mark: { type: "tick", color: "white", size: 22, thickness: 2 }, encoding: { x: x("p50") } },
+      { mark: { type: "point", filled: true, color: "#e45756", size: 40 }, encoding: { x: x("mean") } },
+    ],
+  };
+}
+
+/**
+ * Stacked bars of attack outcomes (accepted vs blocked attempts) per class, one panel per phase.
+ * `undefined` without attacks.
+ * @example
+ * ```ts
+ * const spec = attackChartSpec(metrics.attacks);
+ * ```
+ */
+export function attackChartSpec(attacks: AggregateMetrics["attacks"]): TopLevelSpec | undefined {
+  const rows: { phase: string; class: string; outcome: string; count: number }[] = [];
+  for (const [phase, byClass] of Object.entries(attacks)) {
+    for (const [attackClass, o] of Object.entries(byClass)) {
+      if (o.attempts === 0) continue;
+      rows.push({ phase, class: attackClass, outcome: "accepted", count: o.accepted });
+      rows.push({ phase, class: attackClass, outcome: "blocked", count: o.blocked });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    config: BASE_CONFIG,
+    data: { values: rows },
+    facet: { row: { field: "phase", type: "nominal", title: null, sort: ["insecure", "secure"] } },
+    resolve: { scale: { y: "independent" } },
+    spec: {
+      width: CHART_WIDTH_PX - 120,
+      height: { step: 18 },
+      mark: { type: "bar" },
+      encoding: {
+        y: { field: "class", type: "nominal", title: null },
+        x: {
+          field: "count",
+          type: "quantitative",
+          stack: "normalize",
+          title: "share of attempts",
+          axis: { format: "%" },
+        },
+        color: { field: "outcome", type: "nominal", scale: OUTCOME_COLORS, title: "outcome" },
+        order: { field: "outcome", sort: "ascending" },
+      },
+    },
+  };
+}
+
+/**
+ * Stacked bars of mean crypto cost per stage, one bar per side (sensor/actuator), suite and epoch
+ * length. `undefined` without stage data.
+ * @example
+ * ```ts
+ * const spec = cryptoChartSpec(metrics.crypto);
+ * ```
+ */
+export function cryptoChartSpec(crypto: AggregateMetrics["crypto"]): TopLevelSpec | undefined {
+  const rows: { group: string; stage: string; ms: number }[] = [];
+  for (const [side, groups] of Object.entries(crypto)) {
+    for (const g of groups) {
+      const group = `${side} · ${g.suite} · epoch ${g.epoch_length ?? "?"}`;
+      for (const [stage, cost] of Object.entries(g.stages)) {
+        // total_ms is the sum of the others: stacking it would count everything twice.
+        if (stage === "total_ms" || !Number.isFinite(cost.mean)) continue;
+        rows.push({ group, stage: stage.replace(/_ms$/, ""), ms: cost.mean });
+      }
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return {
+    config: BASE_CONFIG,
+    width: CHART_WIDTH_PX - 160,
+    height: { step: 22 },
+    data: { values: rows },
+    mark: { type: "bar" },
+    encoding: {
+      y: { field: "group", type: "nominal", title: null, sort: null },
+      x: { field: "ms", type: "quantitative", title: "mean time per message (ms)" },
+      color: { field: "stage", type: "nominal", title: "stage", scale: { scheme: "tableau10" } },
+      order: { field: "stage" },
+    },
+  };
+}
+
+/**
+ * Box plots of measured time per call for each timing class, one panel per function (each with its
+ * own scale): whiskers p5–p95, box p25–p75, tick at the median. `undefined` without timing results.
+ * @example
+ * ```ts
+ * const spec = timingChartSpec(metrics.timing);
+ * ```
+ */
+export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpec | undefined {
+  const rows: Record<string, string | number>[] = [];
+  for (const [fn, result] of Object.entries(timing)) {
+    for (const [timingClass, p] of Object.entries(result.percentiles_ns)) {
+      if (![p.p05, p.p25, p.p50, p.p75, p.p95].every(Number.isFinite)) continue;
+      rows.push({
+        function: `${fn}  (t = ${result.t.toFixed(1)}, ${result.leak ? "leak" : "no leak"})`,
+        class: timingClass,
+        p05: p.p05,
+        p25: p.p25,
+        p50: p.p50,
+        p75: p.p75,
+        p95: p.p95,
+      });
+    }
+  }
+  if (rows.length === 0) return undefined;
+  const x = (field: string) => ({
+    field,
+    type: "quantitative" as const,
+    title: "time per call (ns)",
+    scale: { zero: false },
+  });
+  return {
+    config: BASE_CONFIG,
+    data: { values: rows },
+    facet: {
+      row: { field: "function", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left" } },
+    },
+    resolve: { scale: { x: "independent" } },
+    spec: {
+      width: CHART_WIDTH_PX - 140,
+      height: { step: 30 },
+      encoding: {
+        y: { field: "class", type: "nominal", title: null },
+        color: { field: "class", type: "nominal", scale: CLASS_COLORS, title: "input class" },
+      },
+      layer: [
+        { mark: { type: "rule" }, encoding: { x: x("p05"), x2: { field: "p95" } } },
+        { mark: { type: "bar", size: 16 }, encoding: { x: x("p25"), x2: { field: "p75" } } },
+        { mark: { type: "tick", color: "white", size: 16, thickness: 2 }, encoding: { x: x("p50") } },
+      ],
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Test helpers that start real brokers on free loopback ports: the embedded one in-process and a real
+ * Mosquitto process. In CI (env CI set) a missing `mosquitto` binary is an error, never a skip.
+ * @module
+ */
+
+import { Log, memoryLogWriter } from "../../log/jsonl.ts";
+import { systemClock } from "../../core/clock.ts";
+import { type BrokerPolicy, startBroker } from "../../transport/broker.ts";
+
+/** A broker a test can talk to. */
+export interface TestBroker {
+  kind: "embedded" | "mosquitto";
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Finds the mosquitto binary, or undefined. */
+export function findMosquitto(): string | undefined {
+  for (const path of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) {
+    try {
+      Deno.statSync(path);
+      return path;
+    } catch { /* try the next */ }
+  }
+  return undefined;
+}
+
+/** True when Mosquitto tests should run; throws in CI when mosquitto is missing. */
+export function mosquittoAvailable(): boolean {
+  const found = findMosquitto() !== undefined;
+  if (!found && Deno.env.get("CI")) {
+    throw new Error(
+      "mosquitto is not installed, and CI is set: .ci/run must install it (apt-get install mosquitto)",
+    );
+  }
+  return found;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Starts the embedded broker on a free port. */
+export async function startEmbedded(policy?: BrokerPolicy, log?: Log): Promise<TestBroker> {
+  const brokerLog = log ?? new Log(memoryLogWriter(), { role: "broker", run: "test", clock: systemClock });
+  const broker = await startBroker({ port: 0, log: brokerLog, policy });
+  return { kind: "embedded", url: broker.url, port: broker.port, close: () => broker.close() };
+}
+
+/**
+ * Starts real Mosquitto on a free port with the given extra configuration lines
+ * (`listener` and persistence are set here). Resolves once it accepts TCP connections.
+ */
+export async function startMosquitto(
+  configLines: string[] = ["allow_anonymous true"],
+  port = freePort(),
+): Promise<TestBroker & { dir: string }> {
+  const binary = findMosquitto();
+  if (!binary) throw new Error("mosquitto not installed");
+  const dir = await Deno.makeTempDir({ prefix: "secmqtt-mosq-" });
+  const conf = `${dir}/mosquitto.conf`;
+  await Deno.writeTextFile(
+    conf,
+    [`listener ${port} 127.0.0.1`, "persistence false", "log_dest stderr", ...configLines, ""].join("\n"),
+  );
+  const child = new Deno.Command(binary, { args: ["-c", conf], stdout: "null", stderr: "piped" }).spawn();
+  const stderr: string[] = [];
+  (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr.push(chunk);
+  })();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`mosquitto did not start on port ${port}: ${stderr.join("")}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    kind: "mosquitto",
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    dir,
+    async close() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}

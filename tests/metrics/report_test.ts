@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { syntheticLogLines } from "../../bench/metrics_bigl.ts";
+import { parseBenchTable, writeReport } from "../../cli/metrics.ts";
+
+/** Writes a realistic fixture log (both phases, every attack class, timing results, one bad line). */
+async function fixture(dir: string): Promise<string> {
+  const path = `${dir}/fixture.jsonl`;
+  const lines = [...syntheticLogLines({ cycles: 64, seed: 11 })];
+  lines.splice(10, 0, "{not json");
+  await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return path;
+}
+
+async function withReport<T>(
+  use: (paths: { json: string; summary: string; html: string }, log: string) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "secmqtt-report-test-" });
+  try {
+    const log = await fixture(dir);
+    const { paths } = await writeReport({
+      logs: [log],
+      outDir: `${dir}/out`,
+      benchTable: { title: "End-to-end bench", columns: ["suite", "msg/s"], rows: [["ed25519", 950]] },
+    });
+    return await use(paths, log);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("writeReport writes metrics.json with the required keys", async () => {
+  await withReport(async (paths, log) => {
+    const m = JSON.parse(await Deno.readTextFile(paths.json));
+    for (const phase of ["insecure", "secure"]) {
+      for (const key of ["count", "mean", "p50", "p95", "p99"]) {
+        assert.equal(typeof m.latency_ms[phase][key], "number", `latency_ms.${phase}.${key}`);
+      }
+      assert.equal(typeof m.legit[phase].sent, "number");
+      assert.equal(typeof m.legit[phase].accepted, "number");
+      for (const [attackClass, o] of Object.entries(m.attacks[phase]) as [string, Record<string, number>][]) {
+        assert.equal(typeof o.attempts, "number", `attacks.${phase}.${attackClass}.attempts`);
+        assert.equal(typeof o.accepted, "number", `attacks.${phase}.${attackClass}.accepted`);
+      }
+    }
+    assert.equal(m.attacks.insecure.replay.accepted, m.attacks.insecure.replay.attempts);
+    assert.equal(m.attacks.secure.replay.accepted, 0);
+    for (const fn of ["vulnerableEqual", "constantTimeEqual"]) {
+      assert.equal(typeof m.timing[fn].t, "number");
+      assert.equal(typeof m.timing[fn].n, "number");
+      assert.equal(typeof m.timing[fn].leak, "boolean");
+    }
+    assert.equal(m.timing.vulnerableEqual.leak, true);
+    assert.equal(m.bad_lines, 1);
+    assert.deepEqual(m.inputs, [log]);
+  });
+});
+
+Deno.test("summary.md has the headline tables", async () => {
+  await withReport(async (paths) => {
+    const md = await Deno.readTextFile(paths.summary);
+    for (
+      const heading of ["## Latency", "## Attacks", "## Legit delivery", "## Timing", "## End-to-end bench"]
+    ) {
+      assert.ok(md.includes(heading), heading);
+    }
+    assert.match(md, /\| replay \| \d+\/\d+ \(100%\) \| 0\/\d+ \(0%\) \| REPLAY \d+ \|/);
+    assert.match(md, /\| vulnerableEqual \| [\d.]+ \| \d+ \| 4\.5 \| LEAK \|/);
+  });
+});
+
+Deno.test("report.html is self-contained and has chart marks", async () => {
+  await withReport(async (paths) => {
+    const html = await Deno.readTextFile(paths.html);
+    assert.ok(!/https?:\/\//.test(html), "no http(s) URL anywhere");
+    assert.ok(!/<script|<link|@import|url\(/i.test(html), "no script, stylesheet link or CSS url()");
+    assert.ok((html.match(/<svg/g) ?? []).length >= 4, "four charts");
+    assert.ok(html.includes("mark-rect"), "bar marks");
+    assert.ok(html.includes("mark-rule"), "box-plot whiskers");
+    assert.ok(html.includes("<table>"));
+    assert.ok(html.includes("End-to-end bench"));
+  });
+});
+
+/** The chromium binary, or undefined when it is not installed. */
+function chromiumPath(): string | undefined {
+  for (const candidate of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]) {
+    try {
+      if (Deno.statSync(candidate).isFile) return candidate;
+    } catch {
+      // not here; try the next
+    }
+  }
+  return undefined;
+}
+
+const chromium = chromiumPath();
+const inCI = Deno.env.get("CI") !== undefined;
+
+Deno.test({
+  name: "report.html renders in headless Chromium with its SVG marks",
+  // Without Chromium the test is skipped locally, but must fail in CI.
+  ignore: chromium === undefined && !inCI,
+  async fn() {
+    assert.ok(chromium, "chromium is required in CI (looked in /usr/bin)");
+    await withReport(async (paths) => {
+      const profile = await Deno.makeTempDir({ prefix: "secmqtt-chromium-" });
+      try {
+        const { success, stdout } = await new Deno.Command(chromium, {
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            `--user-data-dir=${profile}`,
+            "--dump-dom",
+            `file://${paths.html}`,
+          ],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        assert.ok(success, "chromium exited with an error");
+        const dom = new TextDecoder().decode(stdout);
+        assert.ok((dom.match(/<svg/g) ?? []).length >= 4, "four rendered charts");
+        assert.match(dom, /<g class="mark-rect role-mark[^"]*"/);
+        assert.match(dom, /<path [^>]*d="M[\d.-]+,[\d.-]+h[\d.-]+v[\d.-]+/);
+        assert.ok(dom.includes("secmqtt report"));
+      } finally {
+        await Deno.remove(profile, { recursive: true });
+      }
+    });
+  },
+});
+
+Deno.test("bench tables parse from {columns, rows} or from an array of objects", () => {
+  assert.deepEqual(parseBenchTable('[{"suite":"rsa","msg_s":410},{"suite":"ed25519","msg_s":950}]'), {
+    columns: ["suite", "msg_s"],
+    rows: [["rsa", 410], ["ed25519", 950]],
+  });
+  assert.deepEqual(parseBenchTable('{"title":"B","columns":["a"],"rows":[[1]]}'), {
+    title: "B",
+    columns: ["a"],
+    rows: [[1]],
+  });
+  assert.throws(() => parseBenchTable("{}"), /--bench expects/);
+});
