@@ -11,10 +11,12 @@ import { sensorCommand } from "./cli/sensor.ts";
 import { actuatorCommand } from "./cli/actuator.ts";
 import { attackCommand } from "./cli/attack.ts";
 import { timingCommand } from "./cli/timing.ts";
+import { keygenCommand } from "./cli/keygen.ts";
 import { metricsCommand } from "./cli/metrics.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  keygenCommand,
   brokerCommand,
   sensorCommand,
   actuatorCommand,

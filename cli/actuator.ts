@@ -5,7 +5,7 @@
 
 import { systemClock } from "../core/clock.ts";
 import { plaintextOpener, startActuator } from "../roles/actuator.ts";
-import { INSECURE_TOPIC, SECURE_TOPIC } from "../roles/door.ts";
+import { INSECURE_TOPIC, SECURE_TOPIC_FILTER } from "../roles/door.ts";
 import {
   type Command,
   CONNECTION_FLAGS,
@@ -16,7 +16,12 @@ import {
   parseFlags,
 } from "./common.ts";
 import { connectRole, untilAborted } from "./runtime.ts";
-import { SECURE_IDENTITY_FLAGS, SECURE_IDENTITY_HELP, secureActuatorSetup } from "./secure_setup.ts";
+import {
+  SECURE_IDENTITY_FLAGS,
+  SECURE_IDENTITY_HELP,
+  secureActuatorSetup,
+  withHomeCredentials,
+} from "./secure_setup.ts";
 
 const HELP = `Usage: secmqtt actuator [--secure] [options]
 
@@ -25,8 +30,9 @@ Phase I trusts any well-formed JSON; with --secure it opens envelopes (signature
 keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.
 
   --secure               Phase II: accept only valid envelopes from trusted senders
-  --id NAME              actuator id (default door-actuator)
-  --topic T              topic (default ${INSECURE_TOPIC}, or ${SECURE_TOPIC} with --secure)
+  --id NAME              actuator id (default door-actuator); with --secure also the broker username
+                         (password from <keys>/credentials/NAME.password) unless --username is given
+  --topic T              topic (default ${INSECURE_TOPIC}, or home/secure/# with --secure)
   --state FILE           --secure: replay database (default <keys>/<id>.replay.sqlite)
   --window-ms MS         --secure: accepted clock skew of message timestamps (default 30000)
   --queue-limit N        messages waiting beyond N are rejected as OVERLOADED (default 1024)
@@ -53,11 +59,13 @@ export const actuatorCommand: Command = {
       return 0;
     }
     const secure = flags.values.secure === true;
-    const topic = (flags.values.topic as string | undefined) ?? (secure ? SECURE_TOPIC : INSECURE_TOPIC);
+    const topic = (flags.values.topic as string | undefined) ??
+      (secure ? SECURE_TOPIC_FILTER : INSECURE_TOPIC);
     const queueLimit = intFlag(flags.values, "queue-limit", { min: 1, max: 1_000_000, default: 1024 })!;
     const windowMs = intFlag(flags.values, "window-ms", { min: 1, max: 86_400_000, default: 30_000 })!;
     const actuatorId = (flags.values.id as string | undefined) ?? "door-actuator";
-    const conn = await connectionFromFlags(flags.values);
+    const given = await connectionFromFlags(flags.values);
+    const conn = secure ? withHomeCredentials(given, flags.values, actuatorId) : given;
     const log = openLogFromFlags(flags.values, "actuator");
     const setup = secure
       ? await secureActuatorSetup(flags.values, actuatorId, { windowMs, log, clock: systemClock })

@@ -45,7 +45,7 @@ export const brokerCommand: Command = {
     if (!secure && (passwordFile || aclFile)) {
       throw new UsageError("--password-file and --acl-file need --secure");
     }
-    const policy = secure ? await loadBrokerPolicy(passwordFile, aclFile) : undefined;
+    const policy = secure ? loadBrokerPolicy(passwordFile, aclFile) : undefined;
     const log = openLogFromFlags(flags.values, "broker");
     const broker = await startBroker({ host: flags.values.host as string | undefined, port, log, policy });
     io.err(

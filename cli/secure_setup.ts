@@ -1,13 +1,31 @@
 /**
- * Phase II wiring for the CLI roles (keys, trust list, replay store → sealer and opener).
+ * Phase II wiring for the CLI roles: reads the home made by `secmqtt keygen` (keys, trust list,
+ * credentials, counter and replay state) and builds the sealer and opener the roles run with.
+ * Missing or unreadable files surface as one-line errors (exit 2); corrupt state as exit 1.
  * @module
  */
 
 import type { Clock } from "../core/clock.ts";
+import {
+  EpochKeyCache,
+  type Suite,
+  SUITE_SIGNATURE_SCHEME,
+  SUITES,
+  type TrustEntry,
+} from "../crypto/envelope.ts";
+import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
+import { importSigningKeyPem, importVerifyingKeyPem } from "../crypto/signature.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
+import { secureOpener } from "../roles/secure_actuator.ts";
+import { secureSealer } from "../roles/secure_sensor.ts";
 import type { ReadingSealer } from "../roles/sensor.ts";
-import { type FlagSpec, type ParsedFlags, UsageError } from "./common.ts";
+import { CounterStore } from "../store/counter.ts";
+import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
+import { checkPrivateKeyMode, readKeyFileText } from "../store/keyfiles.ts";
+import { ReplayStore } from "../store/replay.ts";
+import { loadTrustList, lookup, type TrustList } from "../store/trust.ts";
+import { type ConnectionOptions, type FlagSpec, type ParsedFlags, UsageError } from "./common.ts";
 
 /** Flags that name a secure identity. */
 export const SECURE_IDENTITY_FLAGS: FlagSpec = {
@@ -17,23 +35,134 @@ export const SECURE_IDENTITY_FLAGS: FlagSpec = {
 
 /** Help lines for {@link SECURE_IDENTITY_FLAGS}. */
 export const SECURE_IDENTITY_HELP =
-  `  --keys DIR             --secure: the home made by 'secmqtt keygen' (default keys/)`;
+  `  --keys DIR             --secure: the home made by 'secmqtt keygen' (default ${DEFAULT_KEYS_DIR}/)`;
 
-/** Sensor-side Phase II setup. */
-export function secureSensorSetup(
-  _values: ParsedFlags["values"],
-  _sensorId: string,
-  _rekeyEvery: number,
-  _topic: string,
-): Promise<{ seal: ReadingSealer; nextCounter: () => Promise<number>; close(): void }> {
-  throw new UsageError("--secure is not available yet");
+function keysDir(values: ParsedFlags["values"]): string {
+  return (values.keys as string | undefined) ?? DEFAULT_KEYS_DIR;
 }
 
-/** Actuator-side Phase II setup. */
-export function secureActuatorSetup(
-  _values: ParsedFlags["values"],
-  _actuatorId: string,
-  _options: { windowMs: number; log: Log; clock: Clock },
+function asSuite(value: string, source: string): Suite {
+  if (!(SUITES as readonly string[]).includes(value)) {
+    throw new UsageError(`${source}: unsupported suite '${value}'`);
+  }
+  return value as Suite;
+}
+
+/**
+ * In a secure home, a device with no explicit broker credentials logs in as itself with the password
+ * keygen wrote to `credentials/<id>.password`.
+ * @example
+ * ```ts
+ * const conn = withHomeCredentials(await connectionFromFlags(flags.values), flags.values, "door-sensor-1");
+ * ```
+ */
+export function withHomeCredentials(
+  conn: ConnectionOptions,
+  values: ParsedFlags["values"],
+  username: string,
+): ConnectionOptions {
+  if (conn.username !== undefined) return conn;
+  const path = homePaths(keysDir(values)).credential(username);
+  let password: string;
+  try {
+    password = Deno.readTextFileSync(path).split(/\r?\n/)[0];
+  } catch {
+    return conn; // no such account: connect as given (the broker decides)
+  }
+  return { ...conn, username, password: conn.password ?? password };
+}
+
+/**
+ * Sensor-side Phase II setup: signing key, the actuator's public key, the persistent counter.
+ * @example
+ * ```ts
+ * const setup = await secureSensorSetup(flags.values, "door-sensor-1", 1, "home/secure/door");
+ * ```
+ */
+export async function secureSensorSetup(
+  values: ParsedFlags["values"],
+  sensorId: string,
+  epochLength: number,
+  topic: string,
+): Promise<{ seal: ReadingSealer; nextCounter: () => number; close(): void }> {
+  const paths = homePaths(keysDir(values));
+  const trust = loadTrustList(paths.trust);
+  const entry = lookup(trust, sensorId);
+  if (!entry) throw new UsageError(`sensor '${sensorId}' is not in ${paths.trust} (see secmqtt keygen)`);
+  const suite = asSuite(entry.suite, paths.trust);
+  const signingKey = await importSigningKeyPem(
+    SUITE_SIGNATURE_SCHEME[suite],
+    readKeyFileText(paths.privateKey(sensorId)),
+  );
+  const actuatorId = (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID;
+  const recipientPublicKey = await importRsaPublicKeyPem(readKeyFileText(paths.publicKey(actuatorId)));
+  const counter = CounterStore.open(paths.counter(sensorId));
+  return {
+    seal: secureSealer({ topic, sensorId, suite, signingKey, recipientPublicKey, epochLength }),
+    nextCounter: () => counter.next(),
+    close: () => counter.close(),
+  };
+}
+
+/**
+ * An in-memory view of the trust list whose verifying keys are imported once, on first use.
+ * @example
+ * ```ts
+ * const trust = trustResolver(loadTrustList("keys/trust.json"));
+ * await trust.lookup("door-sensor-1");
+ * ```
+ */
+export function trustResolver(list: TrustList): { lookup(sender: string): Promise<TrustEntry | undefined> } {
+  const imported = new Map<string, Promise<TrustEntry | undefined>>();
+  return {
+    lookup(sender) {
+      let entry = imported.get(sender);
+      if (!entry) {
+        const listed = lookup(list, sender);
+        entry = listed === undefined ? Promise.resolve(undefined) : (async () => {
+          const suite = listed.suite as Suite;
+          if (!(SUITES as readonly string[]).includes(suite)) return undefined;
+          const publicKey = await importVerifyingKeyPem(SUITE_SIGNATURE_SCHEME[suite], listed.publicKeyPem);
+          return { publicKey, suite, status: listed.status };
+        })();
+        // Only listed senders are cached, so a flood of invented sender ids cannot grow this map.
+        if (listed !== undefined) imported.set(sender, entry);
+      }
+      return entry;
+    },
+  };
+}
+
+/**
+ * Actuator-side Phase II setup: RSA private key, trust list, replay database, key cache.
+ * A corrupt replay database throws (the actuator refuses to start; the file is left untouched).
+ * @example
+ * ```ts
+ * const setup = await secureActuatorSetup(flags.values, "door-actuator", { windowMs: 30_000, log, clock });
+ * ```
+ */
+export async function secureActuatorSetup(
+  values: ParsedFlags["values"],
+  actuatorId: string,
+  options: { windowMs: number; log: Log; clock: Clock },
 ): Promise<{ open: MessageOpener; close(): void }> {
-  throw new UsageError("--secure is not available yet");
+  const paths = homePaths(keysDir(values));
+  const trust = loadTrustList(paths.trust);
+  const keyPath = paths.privateKey(actuatorId);
+  const keyText = readKeyFileText(keyPath);
+  const mode = checkPrivateKeyMode(keyPath);
+  if (!mode.ok) options.log.event("error", { code: mode.code, detail: mode.detail });
+  const recipientPrivateKey = await importRsaPrivateKeyPem(keyText);
+  const replay = ReplayStore.open((values.state as string | undefined) ?? paths.replayDb(actuatorId));
+  return {
+    open: secureOpener({
+      clock: options.clock,
+      trust: trustResolver(trust),
+      replay,
+      recipientPrivateKey,
+      timestampWindowMs: options.windowMs,
+      keyCache: new EpochKeyCache(),
+    }),
+    close: () => replay.close(),
+  };
 }

@@ -16,7 +16,12 @@ import {
   parseFlags,
 } from "./common.ts";
 import { connectRole } from "./runtime.ts";
-import { SECURE_IDENTITY_FLAGS, SECURE_IDENTITY_HELP, secureSensorSetup } from "./secure_setup.ts";
+import {
+  SECURE_IDENTITY_FLAGS,
+  SECURE_IDENTITY_HELP,
+  secureSensorSetup,
+  withHomeCredentials,
+} from "./secure_setup.ts";
 
 const HELP = `Usage: secmqtt sensor [--secure] [options]
 
@@ -24,11 +29,13 @@ Publishes door events: plaintext JSON on ${INSECURE_TOPIC} (Phase I), or with --
 envelopes on ${SECURE_TOPIC} (Phase II; see docs/PROTOCOL.md).
 
   --secure               Phase II: seal every reading (needs keys from 'secmqtt keygen')
-  --id NAME              sensor id (default door-sensor-1)
+  --id NAME              sensor id (default door-sensor-1); with --secure also the broker username
+                         (password from <keys>/credentials/NAME.password) unless --username is given
   --interval-ms MS       time between messages (default 2000)
   --count N              stop after N messages (default: until stopped)
   --topic T              topic (default ${INSECURE_TOPIC}, or ${SECURE_TOPIC} with --secure)
   --rekey-every N        --secure: messages per AES key epoch (default 1: a fresh key per message)
+  --actuator ID          --secure: the actuator whose RSA key wraps the session keys (default door-actuator)
 ${SECURE_IDENTITY_HELP}
 ${CONNECTION_HELP}`;
 
@@ -46,6 +53,7 @@ export const sensorCommand: Command = {
       count: { type: "string" },
       topic: { type: "string" },
       "rekey-every": { type: "string" },
+      actuator: { type: "string" },
     });
     if (flags.help) {
       io.out(HELP);
@@ -57,7 +65,8 @@ export const sensorCommand: Command = {
     const rekeyEvery = intFlag(flags.values, "rekey-every", { min: 1, max: 1_000_000, default: 1 })!;
     const sensorId = (flags.values.id as string | undefined) ?? "door-sensor-1";
     const topic = (flags.values.topic as string | undefined) ?? (secure ? SECURE_TOPIC : INSECURE_TOPIC);
-    const conn = await connectionFromFlags(flags.values);
+    const given = await connectionFromFlags(flags.values);
+    const conn = secure ? withHomeCredentials(given, flags.values, sensorId) : given;
     const setup = secure ? await secureSensorSetup(flags.values, sensorId, rekeyEvery, topic) : undefined;
     const log = openLogFromFlags(flags.values, "sensor");
     const transport = await connectRole(conn, "sensor");

@@ -48,6 +48,8 @@ export interface ActuatorStats {
   received: number;
   acted: number;
   rejected: number;
+  /** QoS 1 redeliveries of messages already acted on (neither acted on nor rejected). */
+  duplicates: number;
   byCode: Record<string, number>;
 }
 
@@ -76,7 +78,7 @@ export const plaintextOpener: MessageOpener = (_topic, payload) => Promise.resol
 export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps): Promise<RunningActuator> {
   const { clock, log } = deps;
   const queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
-  const stats: ActuatorStats = { received: 0, acted: 0, rejected: 0, byCode: {} };
+  const stats: ActuatorStats = { received: 0, acted: 0, rejected: 0, duplicates: 0, byCode: {} };
   const queue: { topic: string; payload: Uint8Array; receivedAt: number }[] = [];
   let draining: Promise<void> | undefined;
 
@@ -111,6 +113,16 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
         code: "MALFORMED",
         detail: `opener failed: ${error instanceof Error ? error.message : error}`,
       };
+    }
+    if (!verdict.ok && verdict.code === "DUPLICATE") {
+      stats.duplicates++;
+      log.event("duplicate", {
+        phase: options.phase,
+        topic,
+        digest: payloadDigest(payload),
+        ...verdict.fields,
+      });
+      return;
     }
     if (!verdict.ok) return reject(topic, payload, verdict.code, verdict.detail, verdict.fields);
     const { reading } = verdict;

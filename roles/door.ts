@@ -9,6 +9,8 @@ import { utf8Decode, utf8Encode } from "../crypto/codec.ts";
 export const INSECURE_TOPIC = "home/door";
 /** Topic of Phase II envelopes. */
 export const SECURE_TOPIC = "home/secure/door";
+/** What the secure actuator subscribes to: every secure topic, so cross-topic replays reach it and fail. */
+export const SECURE_TOPIC_FILTER = "home/secure/#";
 /** Largest Phase I payload the actuator parses; anything larger is `OVERSIZE` before parsing. */
 export const MAX_INSECURE_PAYLOAD_BYTES = 4096;
 

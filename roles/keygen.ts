@@ -1,0 +1,182 @@
+/**
+ * `secmqtt keygen`: creates a secure home — device identities, the actuator's trust list and the broker's
+ * password and ACL files — and revokes senders.
+ * @module
+ */
+
+import { mkdirSync } from "node:fs";
+import { type AclFile, formatAcl } from "../auth/acl.ts";
+import { createPasswordFile } from "../auth/passwd.ts";
+import { toBase64Url } from "../crypto/codec.ts";
+import { type DsaDomain, exportDomainPem, generateDomain, importDomainPem } from "../crypto/dsa.ts";
+import { type Suite, SUITE_DSA, SUITE_ED25519, SUITE_SIGNATURE_SCHEME } from "../crypto/envelope.ts";
+import { exportRsaPrivateKeyPem, exportRsaPublicKeyPem, generateRsaKeyPair } from "../crypto/rsa.ts";
+import { exportSigningKeyPem, exportVerifyingKeyPem, generateSignatureKeyPair } from "../crypto/signature.ts";
+import { homePaths } from "../store/home.ts";
+import { KeyFileError, readKeyFileText, writePublicFile, writeSecretFile } from "../store/keyfiles.ts";
+import {
+  addSender,
+  emptyTrustList,
+  formatTrustList,
+  loadTrustList,
+  revoke,
+  saveTrustList,
+} from "../store/trust.ts";
+import { SECURE_TOPIC } from "./door.ts";
+
+/** What a home holds. */
+export interface HomeOptions {
+  /** Directory to create. */
+  outDir: string;
+  /** Sensor ids. */
+  sensors: string[];
+  /** Actuator id. */
+  actuatorId: string;
+  /** Signature suite of every sensor. */
+  suite: Suite;
+  /** Also create a broker account for an attacker who holds credentials of its own (the demo's "mallory"). */
+  attacker?: string;
+  /** Overwrite an existing home. */
+  force: boolean;
+  /** Reuse this DSA domain instead of generating one (generation takes about a second). */
+  dsaDomain?: DsaDomain;
+}
+
+/** What {@link createHome} wrote. */
+export interface HomeSummary {
+  dir: string;
+  sensors: string[];
+  actuatorId: string;
+  suite: Suite;
+  accounts: string[];
+  files: number;
+}
+
+/** Broker password length in random bytes (base64url-encoded into the credential file). */
+export const BROKER_PASSWORD_BYTES = 24;
+
+/**
+ * The ACL of a home: each sensor may only publish its own door topic, the actuator may only read the
+ * secure topics, and the attacker account (if any) may read `home/#` and write `home/secure/door/#`,
+ * the rights a compromised device on the same broker would plausibly have.
+ * @example
+ * ```ts
+ * homeAcl(["door-sensor-1"], "door-actuator", "mallory").users.length; // 3
+ * ```
+ */
+export function homeAcl(sensors: string[], actuatorId: string, attacker?: string): AclFile {
+  const users: AclFile["users"] = [
+    ...sensors.map((id) => ({ username: id, rules: [{ access: "write" as const, topic: SECURE_TOPIC }] })),
+    { username: actuatorId, rules: [{ access: "read", topic: "home/secure/#" }] },
+  ];
+  if (attacker) {
+    users.push({
+      username: attacker,
+      rules: [{ access: "read", topic: "home/#" }, { access: "readwrite", topic: `${SECURE_TOPIC}/#` }],
+    });
+  }
+  return { anonymous: [], users, patterns: [] };
+}
+
+/**
+ * Creates a home directory. Refuses to touch an existing home unless `force`.
+ * @example
+ * ```ts
+ * await createHome({ outDir: "keys", sensors: ["door-sensor-1"], actuatorId: "door-actuator", suite: SUITE_DSA, force: false });
+ * ```
+ */
+export async function createHome(options: HomeOptions): Promise<HomeSummary> {
+  const paths = homePaths(options.outDir);
+  const force = options.force;
+  if (!force) {
+    try {
+      Deno.statSync(paths.trust);
+      throw new KeyFileError(
+        "KEY_FILE_EXISTS",
+        paths.trust,
+        `${paths.trust} exists; use --force to replace the home`,
+      );
+    } catch (error) {
+      if (error instanceof KeyFileError) throw error;
+    }
+  }
+  mkdirSync(paths.credentialsDir, { recursive: true, mode: 0o700 });
+  Deno.chmodSync(paths.dir, 0o700);
+  let files = 0;
+
+  let domain: DsaDomain | undefined = options.dsaDomain;
+  if (options.suite === SUITE_DSA) {
+    domain ??= await generateDomain("2048-256");
+    writePublicFile(paths.dsaParams, exportDomainPem(domain), { force });
+    files++;
+  }
+
+  let trust = emptyTrustList();
+  for (const sensor of options.sensors) {
+    const scheme = SUITE_SIGNATURE_SCHEME[options.suite];
+    const pair = await generateSignatureKeyPair(scheme, domain);
+    writeSecretFile(paths.privateKey(sensor), await exportSigningKeyPem(pair.signingKey), { force });
+    const publicPem = await exportVerifyingKeyPem(pair.verifyingKey);
+    writePublicFile(paths.publicKey(sensor), publicPem, { force });
+    trust = addSender(trust, sensor, { suite: options.suite, publicKeyPem: publicPem });
+    files += 2;
+  }
+
+  const rsa = await generateRsaKeyPair();
+  writeSecretFile(paths.privateKey(options.actuatorId), await exportRsaPrivateKeyPem(rsa.privateKey), {
+    force,
+  });
+  writePublicFile(paths.publicKey(options.actuatorId), await exportRsaPublicKeyPem(rsa.publicKey), { force });
+  writePublicFile(paths.trust, formatTrustList(trust), { force });
+  files += 3;
+
+  const accounts = [...options.sensors, options.actuatorId, ...(options.attacker ? [options.attacker] : [])];
+  const users = accounts.map((username) => ({
+    username,
+    password: toBase64Url(crypto.getRandomValues(new Uint8Array(BROKER_PASSWORD_BYTES))),
+  }));
+  for (const { username, password } of users) {
+    writeSecretFile(paths.credential(username), password + "\n", { force });
+    files++;
+  }
+  // Mosquitto reads these as its own user, so they are not secret-mode; they hold only salted hashes.
+  writePublicFile(paths.passwd, createPasswordFile(users), { force });
+  writePublicFile(paths.acl, formatAcl(homeAcl(options.sensors, options.actuatorId, options.attacker)), {
+    force,
+  });
+  files += 2;
+  return {
+    dir: paths.dir,
+    sensors: options.sensors,
+    actuatorId: options.actuatorId,
+    suite: options.suite,
+    accounts,
+    files,
+  };
+}
+
+/**
+ * Marks a sender revoked in the home's trust list (the actuator refuses it from its next start).
+ * @example
+ * ```ts
+ * revokeSender("keys", "door-sensor-2");
+ * ```
+ */
+export function revokeSender(dir: string, sensorId: string): void {
+  const paths = homePaths(dir);
+  saveTrustList(paths.trust, revoke(loadTrustList(paths.trust), sensorId));
+}
+
+/**
+ * Reads a DSA domain file (for `--dsa-params`, to reuse one domain across homes).
+ * @example
+ * ```ts
+ * const domain = readDomainFile("tests/fixtures/dsa2048_256_params.pem");
+ * ```
+ */
+export function readDomainFile(path: string): DsaDomain {
+  return importDomainPem(readKeyFileText(path));
+}
+
+/** Suites by the short names the CLI accepts. */
+export const SUITE_BY_NAME: Readonly<Record<string, Suite>> = { dsa: SUITE_DSA, ed25519: SUITE_ED25519 };

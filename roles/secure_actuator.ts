@@ -1,0 +1,153 @@
+/**
+ * The Phase II actuator's judgement of one message: open the envelope (crypto/envelope.ts checks shape,
+ * version, sender, time window, signature, freshness, then unwraps and decrypts), check the decrypted
+ * reading, and make the counter durable in the replay store before saying yes. Anything else is a
+ * rejection with a stable code; a QoS 1 redelivery of an accepted message is reported as a duplicate.
+ * @module
+ */
+
+import { type EpochKeyCache, open, type TrustEntry } from "../crypto/envelope.ts";
+import { utf8Decode } from "../crypto/codec.ts";
+import { payloadDigest } from "../core/digest.ts";
+import type { ReplayState } from "../store/replay.ts";
+import type { MessageOpener, Verdict } from "./actuator.ts";
+import { validateReading } from "./door.ts";
+
+/** Reason code for a QoS 1 redelivery of a message already acted on (logged as `duplicate`). */
+export const DUPLICATE_CODE = "DUPLICATE";
+/** How many recently accepted (sender, counter) digests are remembered to recognise redeliveries. */
+export const RECENT_ACCEPTED_LIMIT = 4096;
+
+/** What the secure opener needs. */
+export interface SecureOpenerDeps {
+  clock: { now(): number };
+  /** Sender id → trust entry (public key imported, suite, status). */
+  trust: { lookup(sender: string): TrustEntry | undefined | Promise<TrustEntry | undefined> };
+  /** Durable replay state. */
+  replay: ReplayState;
+  /** The actuator's RSA-OAEP private key. */
+  recipientPrivateKey: CryptoKey;
+  /** Accepted clock skew, ms. */
+  timestampWindowMs: number;
+  /** Unwrapped epoch keys. */
+  keyCache: EpochKeyCache;
+  /** High-resolution timer for stage costs (default performance.now). */
+  perfNow?: () => number;
+}
+
+/**
+ * Builds the Phase II {@link MessageOpener}.
+ * @example
+ * ```ts
+ * const openMessage = secureOpener({ clock, trust, replay, recipientPrivateKey, timestampWindowMs: 30_000, keyCache });
+ * const verdict = await openMessage("home/secure/door", bytes);
+ * ```
+ */
+export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
+  const perfNow = deps.perfNow ?? (() => performance.now());
+  const recent = new Map<string, string>();
+  const remember = (key: string, digest: string) => {
+    recent.set(key, digest);
+    if (recent.size > RECENT_ACCEPTED_LIMIT) recent.delete(recent.keys().next().value!);
+  };
+
+  return async (topic, payload): Promise<Verdict> => {
+    const start = perfNow();
+    const result = await open(payload, topic, {
+      clock: deps.clock,
+      trust: deps.trust,
+      replay: deps.replay,
+      recipientPrivateKey: deps.recipientPrivateKey,
+      timestampWindowMs: deps.timestampWindowMs,
+      keyCache: deps.keyCache,
+      perfNow,
+    });
+    const stages = {
+      parse_ms: round(result.stages.parse),
+      verify_ms: round(result.stages.verify),
+      replay_ms: round(result.stages.replay),
+      unwrap_ms: round(result.stages.unwrap),
+      decrypt_ms: round(result.stages.decrypt),
+    };
+    if (!result.ok) {
+      if (result.code === "REPLAY") {
+        const { sender, counter } = claimedIdentity(payload);
+        if (sender !== undefined && recent.get(`${sender}\0${counter}`) === payloadDigest(payload)) {
+          return {
+            ok: false,
+            code: DUPLICATE_CODE,
+            detail: "QoS 1 redelivery of a message already acted on",
+            fields: { sensor_id: sender, counter },
+          };
+        }
+      }
+      return { ok: false, code: result.code, detail: result.detail, fields: { stages } };
+    }
+    const { message } = result;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(utf8Decode(message.plaintext));
+    } catch {
+      parsed = undefined;
+    }
+    const reading = validateReading(parsed);
+    // An authentic envelope whose content is not a reading from that very sender is not acted on.
+    if (
+      !reading.ok || reading.reading.sensor_id !== message.sender ||
+      reading.reading.counter !== message.counter
+    ) {
+      return {
+        ok: false,
+        code: "MALFORMED",
+        detail: reading.ok ? "reading does not match the envelope's sender and counter" : reading.detail,
+        fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
+      };
+    }
+    const commitStart = perfNow();
+    // Commit before acting: once this returns, a replay of this counter is refused even after a crash.
+    let accepted;
+    try {
+      accepted = deps.replay.accept(message.sender, message.counter);
+    } catch (error) {
+      // Never act without recording: a failed commit is a rejection, and says why.
+      const detail = error instanceof Error ? error.message : String(error);
+      return { ok: false, code: "STATE_WRITE_FAILED", detail, fields: { stages, sensor_id: message.sender } };
+    }
+    const commitMs = perfNow() - commitStart;
+    if (!accepted.ok) {
+      return {
+        ok: false,
+        code: "REPLAY",
+        detail: "counter was accepted meanwhile",
+        fields: { stages, sensor_id: message.sender },
+      };
+    }
+    remember(`${message.sender}\0${message.counter}`, payloadDigest(payload));
+    return {
+      ok: true,
+      reading: { ...reading.reading, timestamp: message.ts },
+      fields: {
+        suite: message.suite,
+        key_cached: result.stages.unwrapCached === true,
+        stages: { ...stages, commit_ms: round(commitMs), total_ms: round(perfNow() - start) },
+      },
+    };
+  };
+}
+
+function round(ms: number | undefined): number {
+  return ms === undefined ? 0 : Math.round(ms * 1000) / 1000;
+}
+
+/** The sender and counter an (already rejected as replay) envelope claims, for duplicate detection. */
+function claimedIdentity(payload: Uint8Array): { sender?: string; counter?: number } {
+  try {
+    const value = JSON.parse(utf8Decode(payload));
+    return {
+      sender: typeof value?.sender === "string" ? value.sender : undefined,
+      counter: typeof value?.counter === "number" ? value.counter : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
