@@ -12,10 +12,12 @@ import { actuatorCommand } from "./cli/actuator.ts";
 import { attackCommand } from "./cli/attack.ts";
 import { timingCommand } from "./cli/timing.ts";
 import { keygenCommand } from "./cli/keygen.ts";
+import { demoCommand } from "./cli/demo.ts";
 import { metricsCommand } from "./cli/metrics.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  demoCommand,
   keygenCommand,
   brokerCommand,
   sensorCommand,

@@ -11,26 +11,49 @@ import {
   runInsecureAttacks,
 } from "../roles/attacker.ts";
 import {
+  type CliIO,
   type Command,
   CONNECTION_FLAGS,
   CONNECTION_HELP,
   connectionFromFlags,
   intFlag,
   openLogFromFlags,
+  type ParsedFlags,
   parseFlags,
   UsageError,
 } from "./common.ts";
 import { connectRole } from "./runtime.ts";
+import { withHomeCredentials } from "./secure_setup.ts";
+import {
+  DEFAULT_SECURE_ATTACK,
+  runSecureAttacks,
+  SECURE_ATTACK_CLASSES,
+  type SecureAttackClass,
+} from "../roles/secure_attacker.ts";
+import { SECURE_TOPIC } from "../roles/door.ts";
+import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
+import { readKeyFileText } from "../store/keyfiles.ts";
+import { importRsaPublicKeyPem } from "../crypto/rsa.ts";
+import { importDomainPem } from "../crypto/dsa.ts";
+import { connectMqtt } from "../transport/client.ts";
 
 const HELP = `Usage: secmqtt attack [--secure] [--attacks LIST] [--attempts N] [options]
 
 Eavesdrops on the broker, then sends malicious messages. Success is never claimed here: every message's
 digest is logged, and 'secmqtt metrics' decides from the actuator's log what was acted on.
 
-  --attacks LIST         comma-separated classes (default all): ${INSECURE_ATTACK_CLASSES.join(", ")}
+  --secure               attack the Phase II home: the attacker holds broker credentials of its own
+                         (--username, default mallory, password from <keys>/credentials/) and reads
+                         only public files of the home (the actuator's public key, the DSA domain)
+  --keys DIR             --secure: the home made by 'secmqtt keygen' (default keys/)
+  --attacks LIST         comma-separated classes (default all)
+                         Phase I:  ${INSECURE_ATTACK_CLASSES.join(", ")}
+                         Phase II: ${SECURE_ATTACK_CLASSES.join(", ")}
   --attempts N           malicious messages per class (default ${DEFAULT_INSECURE_ATTACK.attempts})
   --capture-timeout-ms MS  how long to wait for traffic to capture (default ${DEFAULT_INSECURE_ATTACK.captureTimeoutMs})
-  --topic T              the victim's topic (default ${DEFAULT_INSECURE_ATTACK.topic})
+  --topic T              the victim's topic (default ${DEFAULT_INSECURE_ATTACK.topic}, --secure ${SECURE_TOPIC})
+  --victim-username U    --secure: whose password 'wrong-password' guesses (default door-sensor-1)
+  --actuator ID          --secure: the actuator whose public key the attacker uses (default door-actuator)
 ${CONNECTION_HELP}`;
 
 /**
@@ -66,12 +89,14 @@ export const attackCommand: Command = {
       "capture-timeout-ms": { type: "string" },
       topic: { type: "string" },
       keys: { type: "string" },
+      "victim-username": { type: "string" },
+      actuator: { type: "string" },
     });
     if (flags.help) {
       io.out(HELP);
       return 0;
     }
-    if (flags.values.secure === true) throw new UsageError("--secure is not available yet");
+    if (flags.values.secure === true) return await runSecureAttackCommand(flags.values, io);
     const classes = parseClassList<InsecureAttackClass>(
       flags.values.attacks as string | undefined,
       INSECURE_ATTACK_CLASSES,
@@ -109,3 +134,71 @@ export const attackCommand: Command = {
     return 0;
   },
 };
+
+async function runSecureAttackCommand(values: ParsedFlags["values"], io: CliIO): Promise<number> {
+  const classes = parseClassList<SecureAttackClass>(
+    values.attacks as string | undefined,
+    SECURE_ATTACK_CLASSES,
+  );
+  const attempts = intFlag(values, "attempts", {
+    min: 1,
+    max: 100_000,
+    default: DEFAULT_SECURE_ATTACK.attempts,
+  })!;
+  const captureTimeoutMs = intFlag(values, "capture-timeout-ms", {
+    min: 0,
+    max: 3_600_000,
+    default: DEFAULT_SECURE_ATTACK.captureTimeoutMs,
+  })!;
+  const keysDir = (values.keys as string | undefined) ?? DEFAULT_KEYS_DIR;
+  const paths = homePaths(keysDir);
+  const given = await connectionFromFlags(values);
+  const conn = withHomeCredentials(
+    given.username ? given : { ...given, username: "mallory" },
+    values,
+    given.username ?? "mallory",
+  );
+  if (conn.username === undefined || conn.password === undefined) {
+    throw new UsageError(`--secure attack needs broker credentials of its own (--username/--password-file)`);
+  }
+  const actuatorPublicKey = await importRsaPublicKeyPem(
+    readKeyFileText(paths.publicKey((values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID)),
+  );
+  let dsaDomain;
+  try {
+    dsaDomain = importDomainPem(Deno.readTextFileSync(paths.dsaParams));
+  } catch {
+    dsaDomain = undefined; // an Ed25519 home has no DSA domain
+  }
+  const log = openLogFromFlags(values, "attacker");
+  const transport = await connectRole(conn, "attacker");
+  try {
+    const result = await runSecureAttacks({
+      ...DEFAULT_SECURE_ATTACK,
+      classes,
+      attempts,
+      captureTimeoutMs,
+      topic: (values.topic as string | undefined) ?? SECURE_TOPIC,
+      qos: conn.qos,
+      brokerUrl: conn.url,
+      victimUsername: (values["victim-username"] as string | undefined) ??
+        DEFAULT_SECURE_ATTACK.victimUsername,
+    }, {
+      clock: systemClock,
+      log,
+      transport,
+      connect: (o) => connectMqtt({ url: conn.url, reconnectPeriodMs: 0, connectTimeoutMs: 2000, ...o }),
+      ownCredentials: { username: conn.username, password: conn.password },
+      actuatorPublicKey,
+      dsaDomain,
+      signal: io.signal,
+    });
+    io.err(
+      `attacker: captured ${result.captured}, sent ${result.sent} malicious message(s), ${result.refused} refused by the broker`,
+    );
+  } finally {
+    await transport.close();
+    log.close();
+  }
+  return 0;
+}

@@ -6,7 +6,7 @@
 import { startBroker } from "../transport/broker.ts";
 import { type Command, intFlag, openLogFromFlags, parseFlags, UsageError } from "./common.ts";
 import { untilAborted } from "./runtime.ts";
-import { loadBrokerPolicy } from "./broker_policy.ts";
+import { loadBrokerPolicy } from "../auth/policy.ts";
 
 const HELP =
   `Usage: secmqtt broker [--host H] [--port P] [--secure --password-file F --acl-file F] [--log FILE]
@@ -45,7 +45,10 @@ export const brokerCommand: Command = {
     if (!secure && (passwordFile || aclFile)) {
       throw new UsageError("--password-file and --acl-file need --secure");
     }
-    const policy = secure ? loadBrokerPolicy(passwordFile, aclFile) : undefined;
+    if (secure && (!passwordFile || !aclFile)) {
+      throw new UsageError("--secure needs --password-file and --acl-file");
+    }
+    const policy = secure ? loadBrokerPolicy(passwordFile!, aclFile!) : undefined;
     const log = openLogFromFlags(flags.values, "broker");
     const broker = await startBroker({ host: flags.values.host as string | undefined, port, log, policy });
     io.err(

@@ -6,25 +6,19 @@
  */
 
 import type { Clock } from "../core/clock.ts";
-import {
-  EpochKeyCache,
-  type Suite,
-  SUITE_SIGNATURE_SCHEME,
-  SUITES,
-  type TrustEntry,
-} from "../crypto/envelope.ts";
+import { EpochKeyCache, type Suite, SUITE_SIGNATURE_SCHEME, SUITES } from "../crypto/envelope.ts";
 import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
-import { importSigningKeyPem, importVerifyingKeyPem } from "../crypto/signature.ts";
+import { importSigningKeyPem } from "../crypto/signature.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
-import { secureOpener } from "../roles/secure_actuator.ts";
+import { secureOpener, trustResolver } from "../roles/secure_actuator.ts";
 import { secureSealer } from "../roles/secure_sensor.ts";
 import type { ReadingSealer } from "../roles/sensor.ts";
 import { CounterStore } from "../store/counter.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
 import { checkPrivateKeyMode, readKeyFileText } from "../store/keyfiles.ts";
 import { ReplayStore } from "../store/replay.ts";
-import { loadTrustList, lookup, type TrustList } from "../store/trust.ts";
+import { loadTrustList, lookup } from "../store/trust.ts";
 import { type ConnectionOptions, type FlagSpec, type ParsedFlags, UsageError } from "./common.ts";
 
 /** Flags that name a secure identity. */
@@ -101,35 +95,6 @@ export async function secureSensorSetup(
     seal: secureSealer({ topic, sensorId, suite, signingKey, recipientPublicKey, epochLength }),
     nextCounter: () => counter.next(),
     close: () => counter.close(),
-  };
-}
-
-/**
- * An in-memory view of the trust list whose verifying keys are imported once, on first use.
- * @example
- * ```ts
- * const trust = trustResolver(loadTrustList("keys/trust.json"));
- * await trust.lookup("door-sensor-1");
- * ```
- */
-export function trustResolver(list: TrustList): { lookup(sender: string): Promise<TrustEntry | undefined> } {
-  const imported = new Map<string, Promise<TrustEntry | undefined>>();
-  return {
-    lookup(sender) {
-      let entry = imported.get(sender);
-      if (!entry) {
-        const listed = lookup(list, sender);
-        entry = listed === undefined ? Promise.resolve(undefined) : (async () => {
-          const suite = listed.suite as Suite;
-          if (!(SUITES as readonly string[]).includes(suite)) return undefined;
-          const publicKey = await importVerifyingKeyPem(SUITE_SIGNATURE_SCHEME[suite], listed.publicKeyPem);
-          return { publicKey, suite, status: listed.status };
-        })();
-        // Only listed senders are cached, so a flood of invented sender ids cannot grow this map.
-        if (listed !== undefined) imported.set(sender, entry);
-      }
-      return entry;
-    },
   };
 }
 

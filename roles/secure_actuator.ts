@@ -6,7 +6,16 @@
  * @module
  */
 
-import { type EpochKeyCache, open, type TrustEntry } from "../crypto/envelope.ts";
+import {
+  type EpochKeyCache,
+  open,
+  type Suite,
+  SUITE_SIGNATURE_SCHEME,
+  SUITES,
+  type TrustEntry,
+} from "../crypto/envelope.ts";
+import { importVerifyingKeyPem } from "../crypto/signature.ts";
+import { lookup, type TrustList } from "../store/trust.ts";
 import { utf8Decode } from "../crypto/codec.ts";
 import { payloadDigest } from "../core/digest.ts";
 import type { ReplayState } from "../store/replay.ts";
@@ -150,4 +159,33 @@ function claimedIdentity(payload: Uint8Array): { sender?: string; counter?: numb
   } catch {
     return {};
   }
+}
+
+/**
+ * An in-memory view of the trust list whose verifying keys are imported once, on first use.
+ * @example
+ * ```ts
+ * const trust = trustResolver(loadTrustList("keys/trust.json"));
+ * await trust.lookup("door-sensor-1");
+ * ```
+ */
+export function trustResolver(list: TrustList): { lookup(sender: string): Promise<TrustEntry | undefined> } {
+  const imported = new Map<string, Promise<TrustEntry | undefined>>();
+  return {
+    lookup(sender) {
+      let entry = imported.get(sender);
+      if (!entry) {
+        const listed = lookup(list, sender);
+        entry = listed === undefined ? Promise.resolve(undefined) : (async () => {
+          const suite = listed.suite as Suite;
+          if (!(SUITES as readonly string[]).includes(suite)) return undefined;
+          const publicKey = await importVerifyingKeyPem(SUITE_SIGNATURE_SCHEME[suite], listed.publicKeyPem);
+          return { publicKey, suite, status: listed.status };
+        })();
+        // Only listed senders are cached, so a flood of invented sender ids cannot grow this map.
+        if (listed !== undefined) imported.set(sender, entry);
+      }
+      return entry;
+    },
+  };
 }

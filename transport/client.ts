@@ -26,6 +26,9 @@ export interface MqttConnectOptions {
   keepaliveSeconds?: number;
 }
 
+/** How long {@link MqttTransport.close} waits for in-flight messages before closing anyway. */
+export const CLOSE_GRACE_MS = 2000;
+
 /** A handler for incoming messages; `payload` is the exact bytes from the wire. */
 export type MessageHandler = (topic: string, payload: Uint8Array) => void;
 
@@ -143,7 +146,14 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
       stateHandlers.push(handler);
     },
     close() {
-      return new Promise((resolve) => client.end(false, {}, () => resolve()));
+      return new Promise((resolve) => {
+        // A graceful end waits for in-flight QoS 1 publishes; one the broker dropped would wait forever.
+        const force = setTimeout(() => client.end(true, {}, () => resolve()), CLOSE_GRACE_MS);
+        client.end(false, {}, () => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
     },
   };
 

@@ -1,15 +1,25 @@
 import assert from "node:assert/strict";
 import { parseLogLine } from "../../log/jsonl.ts";
-import { aggregateLogs, type AggregateMetrics, MetricsFold } from "../../metrics/aggregate.ts";
+import {
+  aggregateLogs,
+  type AggregateMetrics,
+  LogSurvey,
+  MetricsFold,
+  PUBLICATION_FILTER_MAX_CELLS,
+  PUBLICATION_FILTER_MIN_CELLS,
+  publicationFilterCells,
+} from "../../metrics/aggregate.ts";
 
-/** Folds JSONL text line by line, as `metrics` does with a file. */
+/** Folds JSONL text line by line in two passes, as `metrics` does with a file. */
 function fold(text: string): AggregateMetrics {
-  const f = new MetricsFold();
-  text.trim().split("\n").forEach((line, i) => {
-    const item = parseLogLine(line.trim(), i + 1);
+  const items = text.trim().split("\n").map((line, i) => parseLogLine(line.trim(), i + 1));
+  const survey = new LogSurvey();
+  for (const item of items) if (item.ok) survey.add(item.record);
+  const f = new MetricsFold(survey);
+  for (const item of items) {
     if (item.ok) f.add(item.record);
     else f.addBadLine("test", item.line, item.error);
-  });
+  }
   return f.finish();
 }
 
@@ -194,4 +204,140 @@ Deno.test("aggregateLogs streams several files and counts their bad lines", asyn
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a replay of a legit message is judged exactly, even when the attacker's log is read last", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/sensor.jsonl`,
+      [
+        `{${R},"role":"sensor","event":"published","phase":"secure","digest":"0123456789abcdef"}`,
+        `{${R},"role":"sensor","event":"published","phase":"secure","digest":"fedcba9876543210"}`,
+      ].join("\n"),
+    );
+    await Deno.writeTextFile(
+      `${dir}/actuator.jsonl`,
+      [
+        `{${R},"role":"actuator","event":"action","phase":"secure","digest":"0123456789abcdef","latency_ms":4}`,
+        `{${R},"role":"actuator","event":"action","phase":"secure","digest":"0123456789abcdef","latency_ms":800}`,
+        `{${R},"role":"actuator","event":"action","phase":"secure","digest":"fedcba9876543210","latency_ms":6}`,
+        `{${R},"role":"actuator","event":"rejected","phase":"secure","digest":"fedcba9876543210","code":"REPLAY"}`,
+      ].join("\n"),
+    );
+    await Deno.writeTextFile(
+      `${dir}/attacker.jsonl`,
+      [
+        `{${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"replay","digest":"0123456789abcdef"}`,
+        `{${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"replay","digest":"fedcba9876543210"}`,
+      ].join("\n"),
+    );
+    const m = await aggregateLogs([`${dir}/sensor.jsonl`, `${dir}/actuator.jsonl`, `${dir}/attacker.jsonl`]);
+    // The second action on the first digest is the replay's; the second digest's replay was rejected.
+    assert.deepEqual(
+      { ...m.attacks.secure.replay, success_rate: null },
+      { attempts: 2, accepted: 1, blocked: 1, success_rate: null, by_code: { REPLAY: 1 } },
+    );
+    assert.deepEqual(
+      [
+        m.legit.secure.sent,
+        m.legit.secure.accepted,
+        m.legit.secure.falsely_rejected,
+        m.legit.secure.not_seen,
+      ],
+      [2, 2, 0, 0],
+    );
+    assert.equal(m.latency_ms.secure.count, 2);
+    assert.equal(m.attack_latency_ms.secure.max, 800);
+    assert.equal(m.unattributed.secure, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a rejected message nobody logged sending is unattributed, not a false rejection", () => {
+  const m = fold(`
+    {${R},"role":"sensor","event":"published","phase":"secure","digest":"p1"}
+    {${R},"role":"actuator","event":"rejected","phase":"secure","digest":"g1","code":"MALFORMED"}
+    {${R},"role":"sensor","event":"published","phase":"secure","digest":"p2"}
+    {${R},"role":"actuator","event":"rejected","phase":"secure","digest":"p2","code":"STALE"}
+  `);
+  assert.deepEqual(
+    [m.legit.secure.sent, m.legit.secure.accepted, m.legit.secure.falsely_rejected, m.legit.secure.not_seen],
+    [2, 0, 1, 1],
+  );
+  assert.deepEqual(m.legit.secure.rejected_by_code, { STALE: 1 });
+  assert.deepEqual(m.unattributed.secure, { actions: 0, rejected: { MALFORMED: 1 } });
+});
+
+Deno.test("actions on digests nobody published, or beyond their publications, are unattributed", () => {
+  const m = fold(`
+    {${R},"role":"actuator","event":"action","phase":"insecure","digest":"h1","latency_ms":3}
+    {${R},"role":"sensor","event":"published","phase":"insecure","digest":"u1"}
+    {${R},"role":"actuator","event":"action","phase":"insecure","digest":"u1","latency_ms":2}
+    {${R},"role":"actuator","event":"action","phase":"insecure","digest":"u1","latency_ms":900}
+    {${R},"role":"actuator","event":"rejected","phase":"insecure","digest":"u1","code":"MALFORMED"}
+  `);
+  assert.equal(m.legit.insecure.sent, 1);
+  assert.equal(m.legit.insecure.accepted, 1);
+  assert.equal(m.legit.insecure.falsely_rejected, 0);
+  assert.deepEqual(m.unattributed.insecure, { actions: 2, rejected: { MALFORMED: 1 } });
+  assert.equal(m.latency_ms.insecure.count, 1);
+  assert.equal(m.latency_ms.insecure.max, 2);
+});
+
+Deno.test("a digest published in one phase is not claimed by a reaction in the other", () => {
+  const m = fold(`
+    {${R},"role":"sensor","event":"published","phase":"insecure","digest":"d1"}
+    {${R},"role":"actuator","event":"action","phase":"secure","digest":"d1","latency_ms":3}
+  `);
+  assert.equal(m.legit.insecure.accepted, 0);
+  assert.equal(m.legit.insecure.not_seen, 1);
+  assert.equal(m.unattributed.secure.actions, 1);
+});
+
+Deno.test("an action gets its publication's epoch length even when the publication is read later", () => {
+  const m = fold(`
+    {${R},"role":"actuator","event":"action","phase":"secure","digest":"e1","latency_ms":5,"suite":"ed25519","stages":{"verify_ms":1}}
+    {${R},"role":"sensor","event":"published","phase":"secure","digest":"e1","suite":"ed25519","epoch_length":10,"stages":{"sign_ms":1}}
+  `);
+  assert.deepEqual(m.crypto.actuator.map((g) => g.epoch_length), [10]);
+});
+
+Deno.test("legit traffic folds through the fixed-size filter: no per-message state, exact counts", () => {
+  const lines: string[] = [];
+  const digest = (i: number) => i.toString(16).padStart(16, "0");
+  for (let i = 0; i < 20_000; i++) {
+    lines.push(`{${R},"role":"sensor","event":"published","phase":"secure","digest":"${digest(i)}"}`);
+    if (i % 100 === 0) {
+      lines.push(
+        `{${R},"role":"actuator","event":"rejected","phase":"secure","digest":"${digest(i)}","code":"STALE"}`,
+      );
+    } else if (i % 100 !== 1) {
+      lines.push(
+        `{${R},"role":"actuator","event":"action","phase":"secure","digest":"${digest(i)}","latency_ms":1}`,
+      );
+    }
+  }
+  const items = lines.map((line, i) => parseLogLine(line, i + 1));
+  const survey = new LogSurvey();
+  for (const item of items) if (item.ok) survey.add(item.record);
+  const bytesAfterSurvey = survey.bytes;
+  const f = new MetricsFold(survey);
+  for (const item of items) if (item.ok) f.add(item.record);
+  const m = f.finish();
+  assert.equal(survey.bytes, bytesAfterSurvey);
+  assert.equal(survey.bytes, PUBLICATION_FILTER_MIN_CELLS);
+  assert.deepEqual(
+    [m.legit.secure.sent, m.legit.secure.accepted, m.legit.secure.falsely_rejected, m.legit.secure.not_seen],
+    [20_000, 19_600, 200, 200],
+  );
+  assert.equal(m.unattributed.secure, undefined);
+});
+
+Deno.test("the publication filter is sized from the input, between a floor and a 16 MiB cap", () => {
+  assert.equal(publicationFilterCells(0), PUBLICATION_FILTER_MIN_CELLS);
+  assert.equal(publicationFilterCells(64 << 20), 8 << 20);
+  assert.equal(publicationFilterCells(1 << 30), PUBLICATION_FILTER_MAX_CELLS);
+  assert.equal(PUBLICATION_FILTER_MAX_CELLS, 16 << 20);
 });

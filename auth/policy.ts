@@ -1,0 +1,76 @@
+/**
+ * The embedded broker's policy from Mosquitto password and ACL files, with Mosquitto 2's semantics:
+ * no anonymous clients, passwords checked against the file, publishes checked for `write` and
+ * deliveries for `read`; subscriptions themselves are granted (Mosquitto filters what they deliver).
+ * @module
+ */
+
+import type { BrokerPolicy } from "../transport/broker.ts";
+import { isAllowed, parseAcl } from "./acl.ts";
+import { parsePasswordFile, verifyPassword } from "./passwd.ts";
+
+/** A broker configuration file is missing or malformed; the CLI prints it as one line and exits 2. */
+export class BrokerConfigError extends Error {
+  /** Stable code. */
+  readonly code: "CONFIG_UNREADABLE" | "CONFIG_INVALID";
+  /** @param code stable code @param message one line naming the file */
+  constructor(code: "CONFIG_UNREADABLE" | "CONFIG_INVALID", message: string) {
+    super(message);
+    this.name = "BrokerConfigError";
+    this.code = code;
+  }
+}
+
+const decoder = new TextDecoder();
+
+function readConfig(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    throw new BrokerConfigError("CONFIG_UNREADABLE", `cannot read ${path}`);
+  }
+}
+
+/**
+ * Builds a {@link BrokerPolicy} from the text of a password file and an ACL file.
+ * @example
+ * ```ts
+ * const policy = brokerPolicy(passwdText, aclText);
+ * policy.authenticate("door-sensor-1", passwordBytes, "c1"); // { ok: true }
+ * ```
+ */
+export function brokerPolicy(passwordText: string, aclText: string): BrokerPolicy {
+  const passwords = parsePasswordFile(passwordText);
+  const acl = parseAcl(aclText);
+  return {
+    authenticate(username, password) {
+      if (username === undefined || password === undefined) return { ok: false, code: "ANONYMOUS" };
+      const check = verifyPassword(passwords, username, decoder.decode(password));
+      return check.ok ? { ok: true } : { ok: false, code: "NOT_AUTHORIZED" };
+    },
+    authorize({ username, clientId, topic, access }) {
+      if (access === "subscribe") return true;
+      return isAllowed(acl, { username, clientId, topic, access });
+    },
+  };
+}
+
+/**
+ * Loads both files into a {@link BrokerPolicy}; a missing or malformed file is a {@link BrokerConfigError}.
+ * @example
+ * ```ts
+ * const policy = loadBrokerPolicy("keys/passwd", "keys/acl");
+ * ```
+ */
+export function loadBrokerPolicy(passwordFile: string, aclFile: string): BrokerPolicy {
+  const passwordText = readConfig(passwordFile);
+  const aclText = readConfig(aclFile);
+  try {
+    return brokerPolicy(passwordText, aclText);
+  } catch (error) {
+    throw new BrokerConfigError(
+      "CONFIG_INVALID",
+      `${passwordFile} / ${aclFile}: ${(error as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The whole three-phase demonstration in one process: Phase I (plaintext home under attack), Phase II
+ * (the secure home under every attack class), the timing-attack measurement, then the metrics report.
+ * Every role talks MQTT over real TCP to the embedded broker; every result comes from the JSONL logs.
+ * @module
+ */
+
+import { join } from "node:path";
+import { writeReport } from "../cli/metrics.ts";
+import type { Clock } from "../core/clock.ts";
+import { importDomainPem } from "../crypto/dsa.ts";
+import { importRsaPublicKeyPem } from "../crypto/rsa.ts";
+import { fileLogWriter, Log, newRunId } from "../log/jsonl.ts";
+import type { MetricsDocument } from "../metrics/report.ts";
+import { homePaths } from "../store/home.ts";
+import { readKeyFileText } from "../store/keyfiles.ts";
+import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "./attacker.ts";
+import { SECURE_TOPIC } from "./door.ts";
+import { settle, startInsecureHome, startSecureHome } from "./home.ts";
+import { createHome } from "./keygen.ts";
+import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "./secure_attacker.ts";
+import { runTiming } from "./timing.ts";
+import { SUITE_DSA } from "../crypto/envelope.ts";
+
+/** How big a demo run is. */
+export interface DemoScale {
+  /** Legit messages in Phase I and in Phase II. */
+  legitMessages: number;
+  /** Ms between legit messages. */
+  intervalMs: number;
+  /** Phase I malicious messages per class. */
+  insecureAttempts: number;
+  /** Phase II malicious messages per class (14 classes). */
+  secureAttempts: number;
+  /** Timing measurements per class. */
+  timingSamples: number;
+}
+
+/** Scales for `--quick`, the default, and `--full`. */
+export const DEMO_SCALES: Readonly<Record<"quick" | "default" | "full", DemoScale>> = {
+  quick: { legitMessages: 20, intervalMs: 40, insecureAttempts: 3, secureAttempts: 8, timingSamples: 1000 },
+  default: {
+    legitMessages: 60,
+    intervalMs: 50,
+    insecureAttempts: 10,
+    secureAttempts: 75,
+    timingSamples: 3000,
+  },
+  full: {
+    legitMessages: 300,
+    intervalMs: 50,
+    insecureAttempts: 50,
+    secureAttempts: 300,
+    timingSamples: 10000,
+  },
+};
+
+/** Where the demo writes, and what it tells the user as it goes. */
+export interface DemoOptions {
+  outDir: string;
+  scale: DemoScale;
+  /** One line per stage. */
+  progress: (line: string) => void;
+}
+
+/** What the demo produced. */
+export interface DemoResult {
+  metrics: MetricsDocument;
+  summary: string;
+  logs: string[];
+  reportPaths: { json: string; summary: string; html: string };
+}
+
+/**
+ * Runs the three phases and writes logs and the report into `outDir`.
+ * @example
+ * ```ts
+ * const result = await runDemo({ outDir: "out", scale: DEMO_SCALES.default, progress: console.error }, { clock: systemClock });
+ * ```
+ */
+export async function runDemo(
+  options: DemoOptions,
+  deps: { clock: Clock; signal?: AbortSignal },
+): Promise<DemoResult> {
+  const { outDir, scale, progress } = options;
+  const { clock } = deps;
+  await Deno.mkdir(outDir, { recursive: true });
+  const run = newRunId(clock.now());
+  const logs = {
+    phase1: join(outDir, "phase1.jsonl"),
+    phase2: join(outDir, "phase2.jsonl"),
+    timing: join(outDir, "timing.jsonl"),
+  };
+  for (const path of Object.values(logs)) await Deno.remove(path).catch(() => {});
+  const openLog = (path: string, role: string) => new Log(fileLogWriter(path), { role, run, clock });
+
+  // Phase I: the plaintext home falls to every attack.
+  progress("Phase I   plaintext home on the embedded broker: sensor, trusting actuator, attacker");
+  const log1 = openLog(logs.phase1, "demo");
+  const home1 = await startInsecureHome({ kind: "embedded" }, log1, clock);
+  const attackerT1 = await home1.connect({ clientId: "attacker" });
+  const sensor1 = home1.runSensor(scale.legitMessages, scale.intervalMs);
+  const attack1 = await runInsecureAttacks({
+    ...DEFAULT_INSECURE_ATTACK,
+    attempts: scale.insecureAttempts,
+    gapMs: 5,
+  }, {
+    clock,
+    log: log1.forRole("attacker"),
+    transport: attackerT1,
+    signal: deps.signal,
+  });
+  const sent1 = await sensor1;
+  await settle(home1.actuator, sent1.sent + attack1.sent, 10_000, clock);
+  await attackerT1.close();
+  await home1.close();
+  log1.close();
+
+  // Phase II: a new home with keys, passwords and ACL; the same attacks and more all fail.
+  progress("Phase II  keygen: DSA-2048 sensor key, RSA-2048 actuator key, trust list, passwd, acl");
+  const keysDir = join(outDir, "home");
+  await Deno.remove(keysDir, { recursive: true }).catch(() => {});
+  await createHome({
+    outDir: keysDir,
+    sensors: ["door-sensor-1"],
+    actuatorId: "door-actuator",
+    suite: SUITE_DSA,
+    attacker: "mallory",
+    force: true,
+  });
+  const paths = homePaths(keysDir);
+  progress(
+    `Phase II  secure home under ${SECURE_ATTACK_CLASSES.length} attack classes × ${scale.secureAttempts} attempts`,
+  );
+  const log2 = openLog(logs.phase2, "demo");
+  const home2 = await startSecureHome(
+    { kind: "embedded" },
+    { keysDir, sensorId: "door-sensor-1", actuatorId: "door-actuator" },
+    log2,
+    clock,
+    { epochLength: 1 },
+  );
+  const mallory = { username: "mallory", password: readKeyFileText(paths.credential("mallory")).trim() };
+  const attackerT2 = await home2.connect({ clientId: "mallory", ...mallory });
+  const sensor2 = home2.runSensor(scale.legitMessages, scale.intervalMs);
+  const attack2 = await runSecureAttacks({
+    classes: SECURE_ATTACK_CLASSES,
+    attempts: scale.secureAttempts,
+    topic: SECURE_TOPIC,
+    captureTimeoutMs: 10_000,
+    captureCount: 3,
+    gapMs: 1,
+    qos: 1,
+    brokerUrl: home2.url,
+    victimUsername: "door-sensor-1",
+    aclViolationTopic: "home/secure/window",
+    crossTopic: `${SECURE_TOPIC}/garage`,
+  }, {
+    clock,
+    log: log2.forRole("attacker"),
+    transport: attackerT2,
+    connect: (o) => home2.connect({ ...o, reconnectPeriodMs: 0, connectTimeoutMs: 2000 }),
+    ownCredentials: mallory,
+    actuatorPublicKey: await importRsaPublicKeyPem(readKeyFileText(paths.publicKey("door-actuator"))),
+    dsaDomain: importDomainPem(readKeyFileText(paths.dsaParams)),
+    restartVictim: () => home2.restartActuator(),
+    signal: deps.signal,
+  });
+  const sent2 = await sensor2;
+  await settle(home2.actuator, sent2.sent, 10_000, clock);
+  await clock.sleep(200);
+  await home2.actuator.idle();
+  await attackerT2.close();
+  await home2.close();
+  log2.close();
+  progress(`Phase II  ${attack2.sent} malicious messages sent, ${attack2.refused} refused by the broker`);
+
+  progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");
+  const logT = openLog(logs.timing, "timing");
+  await runTiming({ samples: scale.timingSamples, recover: true }, { log: logT, signal: deps.signal });
+  logT.close();
+
+  progress("Metrics   logs → metrics.json, summary.md, report.html");
+  const report = await writeReport({ logs: [logs.phase1, logs.phase2, logs.timing], outDir });
+  return {
+    metrics: report.metrics,
+    summary: report.summary,
+    logs: Object.values(logs),
+    reportPaths: report.paths,
+  };
+}

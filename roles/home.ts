@@ -1,0 +1,232 @@
+/**
+ * A whole smart home in one process, for the demo, the end-to-end bench and the tests: a broker, an
+ * actuator, a sensor and (optionally) an attacker, each with its own MQTT connection over real TCP,
+ * logging to one JSONL file. Phase I is plaintext on an open broker; Phase II is envelopes on a
+ * broker that enforces the home's password and ACL files.
+ * @module
+ */
+
+import { loadBrokerPolicy } from "../auth/policy.ts";
+import type { Clock } from "../core/clock.ts";
+import { EpochKeyCache, type Suite, SUITE_SIGNATURE_SCHEME } from "../crypto/envelope.ts";
+import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
+import { importSigningKeyPem } from "../crypto/signature.ts";
+import { Log } from "../log/jsonl.ts";
+import { CounterStore } from "../store/counter.ts";
+import { homePaths } from "../store/home.ts";
+import { readKeyFileText } from "../store/keyfiles.ts";
+import { ReplayStore } from "../store/replay.ts";
+import { loadTrustList, lookup } from "../store/trust.ts";
+import { startBroker } from "../transport/broker.ts";
+import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../transport/client.ts";
+import { plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
+import { INSECURE_TOPIC, SECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
+import { secureOpener, trustResolver } from "./secure_actuator.ts";
+import { secureSealer } from "./secure_sensor.ts";
+import { memoryCounter, plaintextSealer, runSensor, type SensorOptions } from "./sensor.ts";
+
+/** A broker to run the home on: the embedded one (started here) or an external URL (e.g. Mosquitto). */
+export type HomeBroker = { kind: "embedded" } | { kind: "external"; url: string };
+
+/** Device ids and files of a secure home (see store/home.ts). */
+export interface SecureHomeIds {
+  keysDir: string;
+  sensorId: string;
+  actuatorId: string;
+  /** Replay database path (default: the home's). */
+  replayDb?: string;
+}
+
+/** A running home; `close` stops everything it started. */
+export interface RunningHome {
+  url: string;
+  actuator: RunningActuator;
+  /** Connects another client to the home's broker (with credentials when given). */
+  connect(options: Omit<MqttConnectOptions, "url">): Promise<MqttTransport>;
+  /** Runs the sensor for `count` messages at `intervalMs`. */
+  runSensor(count: number, intervalMs: number): Promise<{ sent: number }>;
+  /** Stops the actuator (closing its connection and state) and starts it again from its files. */
+  restartActuator(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function readCredential(keysDir: string, username: string): string {
+  return readKeyFileText(homePaths(keysDir).credential(username)).split(/\r?\n/)[0];
+}
+
+/**
+ * Starts a Phase I home: open broker, trusting actuator on `home/door`, plaintext sensor.
+ * @example
+ * ```ts
+ * const home = await startInsecureHome({ kind: "embedded" }, log, systemClock);
+ * await home.runSensor(10, 50);
+ * await home.close();
+ * ```
+ */
+export async function startInsecureHome(broker: HomeBroker, log: Log, clock: Clock): Promise<RunningHome> {
+  const embedded = broker.kind === "embedded"
+    ? await startBroker({ port: 0, log: log.forRole("broker") })
+    : undefined;
+  const url = embedded?.url ?? (broker as { url: string }).url;
+  const actuatorT = await connectMqtt({ url, clientId: "door-actuator" });
+  const sensorT = await connectMqtt({ url, clientId: "door-sensor-1" });
+  const actuator = await startActuator({ topic: INSECURE_TOPIC, qos: 1, phase: "insecure" }, {
+    clock,
+    log: log.forRole("actuator"),
+    transport: actuatorT,
+    open: plaintextOpener,
+  });
+  const nextCounter = memoryCounter();
+  const sensorOptions: Omit<SensorOptions, "count" | "intervalMs"> = {
+    sensorId: "door-sensor-1",
+    topic: INSECURE_TOPIC,
+    qos: 1,
+    phase: "insecure",
+  };
+  return {
+    url,
+    actuator,
+    connect: (options) => connectMqtt({ url, ...options }),
+    runSensor: (count, intervalMs) =>
+      runSensor({ ...sensorOptions, count, intervalMs }, {
+        clock,
+        log: log.forRole("sensor"),
+        transport: sensorT,
+        seal: plaintextSealer,
+        nextCounter,
+      }),
+    restartActuator: () => Promise.reject(new Error("the Phase I actuator keeps no state to restart from")),
+    async close() {
+      await Promise.all([actuatorT.close(), sensorT.close()]);
+      await embedded?.close();
+    },
+  };
+}
+
+/**
+ * Starts a Phase II home from a keys directory made by keygen: broker enforcing its passwd and acl
+ * (embedded), secure actuator with its replay database, secure sensor with its persistent counter.
+ * @example
+ * ```ts
+ * const home = await startSecureHome({ kind: "embedded" }, { keysDir: "out/home", sensorId: "door-sensor-1", actuatorId: "door-actuator" }, log, systemClock, { epochLength: 1 });
+ * ```
+ */
+export async function startSecureHome(
+  broker: HomeBroker,
+  ids: SecureHomeIds,
+  log: Log,
+  clock: Clock,
+  options: { epochLength: number; windowMs?: number },
+): Promise<RunningHome> {
+  const paths = homePaths(ids.keysDir);
+  const embedded = broker.kind === "embedded"
+    ? await startBroker({
+      port: 0,
+      log: log.forRole("broker"),
+      policy: loadBrokerPolicy(paths.passwd, paths.acl),
+    })
+    : undefined;
+  const url = embedded?.url ?? (broker as { url: string }).url;
+
+  const trust = loadTrustList(paths.trust);
+  const entry = lookup(trust, ids.sensorId);
+  if (!entry) throw new Error(`sensor ${ids.sensorId} is not in ${paths.trust}`);
+  const suite = entry.suite as Suite;
+  const signingKey = await importSigningKeyPem(
+    SUITE_SIGNATURE_SCHEME[suite],
+    readKeyFileText(paths.privateKey(ids.sensorId)),
+  );
+  const recipientPublicKey = await importRsaPublicKeyPem(readKeyFileText(paths.publicKey(ids.actuatorId)));
+  const recipientPrivateKey = await importRsaPrivateKeyPem(readKeyFileText(paths.privateKey(ids.actuatorId)));
+  const counter = CounterStore.open(paths.counter(ids.sensorId));
+  const sensorT = await connectMqtt({
+    url,
+    clientId: ids.sensorId,
+    username: ids.sensorId,
+    password: readCredential(ids.keysDir, ids.sensorId),
+  });
+  const seal = secureSealer({
+    topic: SECURE_TOPIC,
+    sensorId: ids.sensorId,
+    suite,
+    signingKey,
+    recipientPublicKey,
+    epochLength: options.epochLength,
+  });
+
+  const startSecureActuator = async () => {
+    const replay = ReplayStore.open(ids.replayDb ?? paths.replayDb(ids.actuatorId));
+    const transport = await connectMqtt({
+      url,
+      // A persistent session: QoS 1 messages published while the actuator restarts wait at the broker.
+      clean: false,
+      clientId: ids.actuatorId,
+      username: ids.actuatorId,
+      password: readCredential(ids.keysDir, ids.actuatorId),
+    });
+    const actuator = await startActuator({ topic: SECURE_TOPIC_FILTER, qos: 1, phase: "secure" }, {
+      clock,
+      log: log.forRole("actuator"),
+      transport,
+      open: secureOpener({
+        clock,
+        trust: trustResolver(trust),
+        replay,
+        recipientPrivateKey,
+        timestampWindowMs: options.windowMs ?? 30_000,
+        keyCache: new EpochKeyCache(),
+      }),
+    });
+    return { actuator, transport, replay };
+  };
+  let current = await startSecureActuator();
+
+  const home: RunningHome = {
+    url,
+    get actuator() {
+      return current.actuator;
+    },
+    connect: (o) => connectMqtt({ url, ...o }),
+    runSensor: (count, intervalMs) =>
+      runSensor({ sensorId: ids.sensorId, topic: SECURE_TOPIC, qos: 1, phase: "secure", count, intervalMs }, {
+        clock,
+        log: log.forRole("sensor"),
+        transport: sensorT,
+        seal,
+        nextCounter: () => counter.next(),
+      }),
+    async restartActuator() {
+      await current.actuator.idle();
+      await current.transport.close();
+      current.replay.close();
+      log.forRole("actuator").event("role_stopped", { reason: "restart", ...current.actuator.stats });
+      current = await startSecureActuator();
+    },
+    async close() {
+      await current.actuator.idle();
+      await Promise.all([current.transport.close(), sensorT.close()]);
+      current.replay.close();
+      counter.close();
+      await embedded?.close();
+    },
+  };
+  return home;
+}
+
+/**
+ * Waits until the actuator has received at least `count` messages and handled them, or `timeoutMs` passed.
+ * @example
+ * ```ts
+ * await settle(home.actuator, 40, 5_000, systemClock);
+ * ```
+ */
+export async function settle(
+  actuator: RunningActuator,
+  count: number,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<void> {
+  const deadline = clock.now() + timeoutMs;
+  while (actuator.stats.received < count && clock.now() < deadline) await clock.sleep(10);
+  await actuator.idle();
+}

@@ -1,0 +1,98 @@
+/**
+ * Test helper: runs `secmqtt` subcommands as real child processes (the same code path as ./secmqtt).
+ * @module
+ */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+
+/** A running secmqtt child process. */
+export interface SecmqttProcess {
+  child: Deno.ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** SIGKILL, and wait for it to be gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM, and wait for the exit status. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Spawns `secmqtt <args…>`.
+ * @example
+ * ```ts
+ * const p = spawnSecmqtt(["actuator", "--secure", "--keys", dir]);
+ * ```
+ */
+export function spawnSecmqtt(args: string[], env: Record<string, string> = {}): SecmqttProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", "--config", CONFIG, MAIN, ...args],
+    stdout: "null",
+    stderr: "piped",
+    stdin: "null",
+    env,
+  }).spawn();
+  let err = "";
+  const reading = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) err += chunk;
+  })();
+  return {
+    child,
+    stderr: () => err,
+    async kill9() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
+      await reading;
+    },
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      const status = await child.status;
+      await reading;
+      return status;
+    },
+  };
+}
+
+/**
+ * Runs `secmqtt <args…>` to completion and returns exit code, stdout and stderr.
+ * @example
+ * ```ts
+ * const { code, stderr } = await runSecmqtt(["sensor", "--bogus"]);
+ * ```
+ */
+export async function runSecmqtt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", "--config", CONFIG, MAIN, ...args],
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** Polls `check` until true or `timeoutMs` (for waiting on other processes; never a fixed sleep). */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Reads a JSONL log file written by child processes (missing file = no records). */
+export function readRecords(path: string): Record<string, unknown>[] {
+  let text = "";
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch {
+    return [];
+  }
+  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+}

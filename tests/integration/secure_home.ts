@@ -1,0 +1,70 @@
+/**
+ * Test helper: a keygen'd secure home served by the embedded broker or by real Mosquitto started with
+ * the home's password and ACL files.
+ * @module
+ */
+
+import { importDomainPem } from "../../crypto/dsa.ts";
+import { type Suite, SUITE_DSA } from "../../crypto/envelope.ts";
+import { createHome } from "../../roles/keygen.ts";
+import { homePaths } from "../../store/home.ts";
+import { startMosquitto, type TestBroker } from "./brokers.ts";
+import { startBroker } from "../../transport/broker.ts";
+import { loadBrokerPolicy } from "../../auth/policy.ts";
+import { Log, memoryLogWriter } from "../../log/jsonl.ts";
+import { systemClock } from "../../core/clock.ts";
+
+/** The committed DSA domain the tests reuse (generating one takes about a second). */
+export const FIXTURE_DSA_DOMAIN = importDomainPem(
+  Deno.readTextFileSync(new URL("../fixtures/dsa2048_256_params.pem", import.meta.url)),
+);
+
+/**
+ * Creates a home in a new temp dir with one sensor, the actuator and the attacker account `mallory`.
+ * @example
+ * ```ts
+ * const dir = await makeTestHome();
+ * ```
+ */
+export async function makeTestHome(suite: Suite = SUITE_DSA, sensors = ["door-sensor-1"]): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "secmqtt-home-" });
+  await createHome({
+    outDir: dir,
+    sensors,
+    actuatorId: "door-actuator",
+    suite,
+    attacker: "mallory",
+    force: true,
+    dsaDomain: FIXTURE_DSA_DOMAIN,
+  });
+  return dir;
+}
+
+/** Reads a broker password keygen wrote. */
+export function credential(dir: string, user: string): string {
+  return Deno.readTextFileSync(homePaths(dir).credential(user)).trim();
+}
+
+/**
+ * Starts a broker that enforces the home's passwd and acl: embedded, or real Mosquitto with
+ * `allow_anonymous false`, `password_file` and `acl_file` (as broker-config/mosquitto.secure.conf).
+ * @example
+ * ```ts
+ * const broker = await startSecureBroker("mosquitto", dir);
+ * ```
+ */
+export async function startSecureBroker(kind: "embedded" | "mosquitto", dir: string): Promise<TestBroker> {
+  const paths = homePaths(dir);
+  if (kind === "mosquitto") {
+    return await startMosquitto([
+      "allow_anonymous false",
+      `password_file ${paths.passwd}`,
+      `acl_file ${paths.acl}`,
+      // Started as root, Mosquitto would switch to its own user, which cannot read a 0700 home.
+      "user root",
+    ]);
+  }
+  const log = new Log(memoryLogWriter(), { role: "broker", run: "test", clock: systemClock });
+  const broker = await startBroker({ port: 0, log, policy: loadBrokerPolicy(paths.passwd, paths.acl) });
+  return { kind: "embedded", url: broker.url, port: broker.port, close: () => broker.close() };
+}
