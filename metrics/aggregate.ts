@@ -1,8 +1,10 @@
 /**
- * The streaming fold from log records (docs/LOG.md) to the numbers of docs/METRICS.md. Records are fed
- * one at a time and never kept: distributions go into {@link QuantileSketch}es, and the one join the
- * metrics need — "was this digest acted on more often than the sensor published it?" — keeps a few
- * counters per digest seen in `published`, `action`, `rejected` or `attack_sent`, nothing per line.
+ * The streaming fold from log records (docs/LOG.md) to the numbers of docs/METRICS.md, in two passes over
+ * the logs. Records are never kept: distributions go into {@link QuantileSketch}es. The one join the
+ * metrics need — "was this digest acted on more often than the sensor published it?" — is exact for the
+ * digests some `attack_sent` names (pass 1, {@link LogSurvey}, finds them; pass 2, {@link MetricsFold},
+ * counts them), and goes through a fixed-size counting filter of publications for every other digest.
+ * Memory: the filter (≤ 16 MiB) plus ~75 bytes per attack digest; nothing per legit message or per line.
  * @module
  */
 
@@ -128,71 +130,381 @@ export interface AggregateMetrics {
   broker: { auth_failed: Record<string, number>; acl_denied: number; client_connected: number };
 }
 
-/** One digest's counters, as {@link DigestTable} hands them out for the final join. */
+/** Cells of the publication filter of a {@link LogSurvey} made without a size (tests, small logs). */
+export const PUBLICATION_FILTER_DEFAULT_CELLS = 1 << 16;
+/** Smallest publication filter {@link publicationFilterCells} picks: 64 KiB. */
+export const PUBLICATION_FILTER_MIN_CELLS = 1 << 16;
+/** Largest publication filter {@link publicationFilterCells} picks: one byte per cell, 16 MiB. */
+export const PUBLICATION_FILTER_MAX_CELLS = 1 << 24;
+/**
+ * {@link aggregateLogs} gives the filter one cell per this many input bytes. A `published` line is at
+ * least ~100 bytes, so below the cap there are ≥ 12 cells per publication (false-positive rate ≤ 0.7 %).
+ */
+export const INPUT_BYTES_PER_FILTER_CELL = 8;
+/** Cells each key touches in the publication filter. */
+const PUBLICATION_FILTER_HASHES = 4;
+/** A filter cell's count saturates here and is then never decremented (it could be undercounting). */
+const CELL_COUNT_SATURATED = 15;
+/** Epoch code of a cell that two publications with different epoch lengths share. */
+const CELL_EPOCH_MIXED = 15;
+/** Distinct names (rejection codes, attack classes) kept in typed columns; more go to sparse maps. */
+const INTERNED_NAMES_MAX = 4096;
+/** "No name yet" in a {@link NameTable} id column. */
+const NO_NAME = 0xffff;
+
+/**
+ * Publication filter cells for inputs of `inputBytes` bytes in total: a power of two between
+ * {@link PUBLICATION_FILTER_MIN_CELLS} and {@link PUBLICATION_FILTER_MAX_CELLS}.
+ * @example
+ * ```ts
+ * publicationFilterCells(1 << 30); // 16777216 (the cap: 16 MiB)
+ * ```
+ */
+export function publicationFilterCells(inputBytes: number): number {
+  let cells = PUBLICATION_FILTER_MIN_CELLS;
+  while (cells < PUBLICATION_FILTER_MAX_CELLS && cells * INPUT_BYTES_PER_FILTER_CELL < inputBytes) cells *= 2;
+  return cells;
+}
+
+/**
+ * A counting Bloom filter of `published` records keyed by (phase, digest), one byte per cell: the low
+ * nibble counts publications not yet claimed, the high nibble remembers their epoch length (0 none,
+ * 1–14 an index into the epoch values seen, 15 mixed). It stands in for per-digest counters of the
+ * digests no attacker sent: a claim succeeds when all of the key's cells are non-zero, and consumes one
+ * publication. Errors are one-sided: a key that was published and not yet claimed is always found; a key
+ * that was not can be found by mistake with the false-positive rate (1 − e^(−k·n/m))^k, and the epoch
+ * lookup returns the right value or nothing.
+ */
+class PublicationFilter {
+  readonly #cells: Uint8Array;
+  readonly #mask: number;
+  readonly #slots = new Uint32Array(PUBLICATION_FILTER_HASHES);
+  readonly #hash = new Uint32Array(2);
+  readonly #epochCodes = new Map<number, number>();
+  readonly #epochValues: number[] = [];
+
+  constructor(cells: number) {
+    if (!Number.isInteger(Math.log2(cells)) || cells < PUBLICATION_FILTER_HASHES) {
+      throw new Error(`publication filter cells must be a power of two ≥ 4, got ${cells}`);
+    }
+    this.#cells = new Uint8Array(cells);
+    this.#mask = cells - 1;
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.#cells.byteLength;
+  }
+
+  add(phase: Phase, digest: string, epoch: number | undefined): void {
+    this.#locate(phase, digest);
+    const code = epoch === undefined ? 0 : this.#epochCode(epoch);
+    for (const slot of this.#slots) {
+      const cell = this.#cells[slot];
+      let count = cell & 0xf;
+      let epochCode = cell >> 4;
+      if (count < CELL_COUNT_SATURATED) count++;
+      if (code !== 0) epochCode = epochCode === 0 || epochCode === code ? code : CELL_EPOCH_MIXED;
+      this.#cells[slot] = (epochCode << 4) | count;
+    }
+  }
+
+  /** Takes back one publication that {@link add} put in (pass 2 moves attack digests to exact counters). */
+  remove(phase: Phase, digest: string): void {
+    this.#locate(phase, digest);
+    this.#decrement();
+  }
+
+  /** Consumes one unclaimed publication of the key; false when there is none. */
+  claim(phase: Phase, digest: string): boolean {
+    this.#locate(phase, digest);
+    for (const slot of this.#slots) if ((this.#cells[slot] & 0xf) === 0) return false;
+    this.#decrement();
+    return true;
+  }
+
+  /** The epoch length the key was published with, when its cells still tell it unambiguously. */
+  epochOf(phase: Phase, digest: string): number | undefined {
+    this.#locate(phase, digest);
+    let code = 0;
+    for (const slot of this.#slots) {
+      const cellCode = this.#cells[slot] >> 4;
+      // Every cell of a key published with an epoch holds its code or MIXED, so 0 or a second code means
+      // "not published with an epoch".
+      if (cellCode === 0 || (cellCode !== CELL_EPOCH_MIXED && code !== 0 && cellCode !== code)) {
+        return undefined;
+      }
+      if (cellCode !== CELL_EPOCH_MIXED) code = cellCode;
+    }
+    return code === 0 ? undefined : this.#epochValues[code - 1];
+  }
+
+  #decrement(): void {
+    for (const slot of this.#slots) {
+      const count = this.#cells[slot] & 0xf;
+      if (count > 0 && count < CELL_COUNT_SATURATED) this.#cells[slot]--;
+    }
+  }
+
+  #epochCode(epoch: number): number {
+    let code = this.#epochCodes.get(epoch);
+    if (code === undefined) {
+      // Codes 1–14; a fifteenth distinct epoch length is stored as "mixed", i.e. unknown.
+      if (this.#epochValues.length >= CELL_EPOCH_MIXED - 1) return CELL_EPOCH_MIXED;
+      this.#epochValues.push(epoch);
+      this.#epochCodes.set(epoch, code = this.#epochValues.length);
+    }
+    return code;
+  }
+
+  /** Double hashing (Kirsch–Mitzenmacher): slot i = h1 + i·h2, h2 odd so the k slots differ. */
+  #locate(phase: Phase, digest: string): void {
+    hashKey(phase, digest, this.#hash);
+    const h2 = this.#hash[1] | 1;
+    for (let i = 0; i < PUBLICATION_FILTER_HASHES; i++) {
+      this.#slots[i] = (this.#hash[0] + Math.imul(i, h2)) & this.#mask;
+    }
+  }
+}
+
+/**
+ * Exact set of digests, keyed by 64 bits: the digest itself when it is the usual 16 hex digits, else a
+ * 64-bit hash of it (two different digests then share a row with probability ≈ n²/2⁶⁵). Pass 1 appends
+ * keys (duplicates included); {@link seal} sorts and dedups them into 8 bytes a digest, and a digest's row
+ * is its rank, found by binary search.
+ */
+class DigestSet {
+  #keys = new BigUint64Array(1024);
+  #length = 0;
+  #sealed = false;
+
+  /** Distinct digests (exact once sealed). */
+  get size(): number {
+    return this.#length;
+  }
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.#keys.byteLength;
+  }
+
+  add(digest: string): void {
+    if (this.#sealed) throw new Error("DigestSet.add after seal");
+    if (this.#length === this.#keys.length) {
+      const keys = new BigUint64Array(this.#keys.length * 2);
+      keys.set(this.#keys);
+      this.#keys = keys;
+    }
+    this.#keys[this.#length++] = digestKey(digest);
+  }
+
+  seal(): void {
+    this.#sealed = true;
+    const sorted = this.#keys.subarray(0, this.#length).sort();
+    let distinct = 0;
+    for (let i = 0; i < sorted.length; i++) {
+      if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[distinct++] = sorted[i];
+    }
+    this.#keys = sorted.slice(0, distinct);
+    this.#length = distinct;
+  }
+
+  /** Row (rank) of `digest`, or -1. */
+  find(digest: string): number {
+    const key = digestKey(digest);
+    let low = 0;
+    let high = this.#length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const probe = this.#keys[middle];
+      if (probe === key) return middle;
+      if (probe < key) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+}
+
+/** Bytes of typed columns per attack digest: five u8 counters, one f64 latency, two u16 name ids. */
+const ATTACK_DIGEST_COLUMN_BYTES = 17;
+
+/**
+ * Non-negative counters, one byte a row: almost every count here is 0, 1 or 2, so values from 255 up
+ * live in a sparse map instead.
+ */
+class CounterColumn {
+  readonly #low: Uint8Array;
+  readonly #high = new Map<number, number>();
+
+  constructor(rows: number) {
+    this.#low = new Uint8Array(rows);
+  }
+
+  get(row: number): number {
+    return this.#low[row] === 0xff ? this.#high.get(row)! : this.#low[row];
+  }
+
+  increment(row: number): void {
+    if (this.#low[row] < 0xfe) this.#low[row]++;
+    else if (this.#low[row] === 0xfe) {
+      this.#low[row] = 0xff;
+      this.#high.set(row, 0xff);
+    } else this.#high.set(row, this.#high.get(row)! + 1);
+  }
+}
+
+/** Names (rejection codes, attack classes) ↔ small integers, for typed columns. */
+class NameTable {
+  readonly #ids = new Map<string, number>();
+  readonly names: string[] = [];
+
+  /** The id of `name`, or undefined once {@link INTERNED_NAMES_MAX} names are taken. */
+  id(name: string): number | undefined {
+    let id = this.#ids.get(name);
+    if (id === undefined && this.names.length < INTERNED_NAMES_MAX) {
+      this.#ids.set(name, id = this.names.length);
+      this.names.push(name);
+    }
+    return id;
+  }
+}
+
+/** One attack digest's counters, as {@link AttackDigests} hands them out for the final join. */
 interface DigestEntry {
   published: number;
   actions: number;
-  /** Latencies of actions not matched to a publication. */
-  pending: number[] | undefined;
+  /** Latencies of actions not matched to a publication, in read order. */
+  pending: number[];
   /** Rejection codes in first-seen order. */
-  rejections: Map<string, number> | undefined;
-  /** Attack class → `attack_sent` count. */
-  attacks: Map<string, number> | undefined;
+  rejections: [string, number][];
+  /** Attack class → `attack_sent` count, in first-seen order; empty when no counted class sent it. */
+  attacks: [string, number][];
 }
 
-/** Initial rows of a {@link DigestTable}; it doubles as needed. */
-const DIGEST_TABLE_INITIAL_ROWS = 1024;
-
 /**
- * Per-digest counters of one phase, stored column-wise: one Map entry (digest → row) plus 16 bytes of
- * typed-array columns per digest, and sparse maps for the rare extras (pending latencies, rejection
- * codes, attack classes). About 70 bytes per digest instead of an object each.
+ * Exact per-digest counters of one phase for the digests some `attack_sent` names — the only ones the
+ * success rule needs a joint count for. The rows are fixed by pass 1 ({@link LogSurvey}); pass 2 fills
+ * typed columns ({@link ATTACK_DIGEST_COLUMN_BYTES} bytes a row) and sparse maps for the rare extras: a second pending latency, rejection
+ * code or attack class on the same digest.
  */
-class DigestTable {
-  readonly rows = new Map<string, number>();
-  published = new Uint32Array(DIGEST_TABLE_INITIAL_ROWS);
-  actions = new Uint32Array(DIGEST_TABLE_INITIAL_ROWS);
+class AttackDigests {
+  readonly index = new DigestSet();
+  published = new CounterColumn(0);
+  actions = new CounterColumn(0);
   /** Actions already counted as legit (their latency went to the legit sketch). */
-  matched = new Uint32Array(DIGEST_TABLE_INITIAL_ROWS);
-  /** Epoch length of the publication, -1 while unknown. */
-  epoch = new Int32Array(DIGEST_TABLE_INITIAL_ROWS).fill(-1);
-  readonly pending = new Map<number, number[]>();
-  readonly rejections = new Map<number, Map<string, number>>();
-  readonly attacks = new Map<number, Map<string, number>>();
+  matched = new CounterColumn(0);
+  /** First pending latency, NaN when none; the rest are in `pendingMore`. */
+  pendingFirst = new Float64Array(0);
+  readonly pendingMore = new Map<number, number[]>();
+  /** First rejection code (a {@link NameTable} id), NO_NAME when none; other codes are in `rejectionsMore`. */
+  rejectionCode = new Uint16Array(0);
+  rejectionCount = new CounterColumn(0);
+  readonly rejectionsMore = new Map<number, Map<string, number>>();
+  /** First attack class (a {@link NameTable} id), NO_NAME when none; other classes are in `attacksMore`. */
+  attackClass = new Uint16Array(0);
+  attackCount = new CounterColumn(0);
+  readonly attacksMore = new Map<number, Map<string, number>>();
 
-  /** The row of `digest`, added if new. */
-  row(digest: string): number {
-    let row = this.rows.get(digest);
-    if (row === undefined) {
-      row = this.rows.size;
-      if (row === this.published.length) this.#grow();
-      this.rows.set(digest, row);
-    }
-    return row;
+  /** Fixes the rows and sizes the columns, once pass 1 is over. */
+  allocate(): void {
+    this.index.seal();
+    const rows = this.index.size;
+    this.published = new CounterColumn(rows);
+    this.actions = new CounterColumn(rows);
+    this.matched = new CounterColumn(rows);
+    this.pendingFirst = new Float64Array(rows).fill(NaN);
+    this.rejectionCode = new Uint16Array(rows).fill(NO_NAME);
+    this.rejectionCount = new CounterColumn(rows);
+    this.attackClass = new Uint16Array(rows).fill(NO_NAME);
+    this.attackCount = new CounterColumn(rows);
   }
 
-  entry(row: number): DigestEntry {
+  /** Bytes held by the index and the columns (the sparse maps not counted). */
+  get bytes(): number {
+    return this.index.bytes + this.pendingFirst.length * ATTACK_DIGEST_COLUMN_BYTES;
+  }
+
+  pushPending(row: number, latency: number): void {
+    const more = this.pendingMore.get(row);
+    if (Number.isNaN(this.pendingFirst[row]) && !more) this.pendingFirst[row] = latency;
+    else if (more) more.push(latency);
+    else this.pendingMore.set(row, [latency]);
+  }
+
+  hasPending(row: number): boolean {
+    return !Number.isNaN(this.pendingFirst[row]);
+  }
+
+  shiftPending(row: number): number {
+    const latency = this.pendingFirst[row];
+    const more = this.pendingMore.get(row);
+    this.pendingFirst[row] = more?.shift() ?? NaN;
+    if (more?.length === 0) this.pendingMore.delete(row);
+    return latency;
+  }
+
+  addRejection(row: number, code: string, names: NameTable): void {
+    countName(row, code, names, this.rejectionCode, this.rejectionCount, this.rejectionsMore);
+  }
+
+  addAttack(row: number, attackClass: string, names: NameTable): void {
+    countName(row, attackClass, names, this.attackClass, this.attackCount, this.attacksMore);
+  }
+
+  entry(row: number, codeNames: NameTable, classNames: NameTable): DigestEntry {
+    const pending: number[] = [];
+    if (this.hasPending(row)) pending.push(this.pendingFirst[row], ...(this.pendingMore.get(row) ?? []));
     return {
-      published: this.published[row],
-      actions: this.actions[row],
-      pending: this.pending.get(row),
-      rejections: this.rejections.get(row),
-      attacks: this.attacks.get(row),
+      published: this.published.get(row),
+      actions: this.actions.get(row),
+      pending,
+      rejections: namesCounted(row, codeNames, this.rejectionCode, this.rejectionCount, this.rejectionsMore),
+      attacks: namesCounted(row, classNames, this.attackClass, this.attackCount, this.attacksMore),
     };
   }
+}
 
-  #grow(): void {
-    const size = this.published.length * 2;
-    const grow = <T extends Uint32Array | Int32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(size);
-      next.set(old);
-      return next;
-    };
-    this.published = grow(this.published, (n) => new Uint32Array(n));
-    this.actions = grow(this.actions, (n) => new Uint32Array(n));
-    this.matched = grow(this.matched, (n) => new Uint32Array(n));
-    this.epoch = grow(this.epoch, (n) => new Int32Array(n).fill(-1));
+/** Counts `name` for `row`: in the typed columns while it is the row's only name, else in `more`. */
+function countName(
+  row: number,
+  name: string,
+  names: NameTable,
+  ids: Uint16Array,
+  counts: CounterColumn,
+  more: Map<number, Map<string, number>>,
+): void {
+  const id = names.id(name);
+  if (id !== undefined && ids[row] === id) {
+    counts.increment(row);
+  } else if (id !== undefined && ids[row] === NO_NAME && !more.has(row)) {
+    ids[row] = id;
+    counts.increment(row);
+  } else {
+    let map = more.get(row);
+    if (!map) more.set(row, map = new Map());
+    bump(map, name, 1, DISTINCT_KEYS_MAX);
   }
+}
+
+/** A row's names and counts in first-seen order (the column's name came first). */
+function namesCounted(
+  row: number,
+  names: NameTable,
+  ids: Uint16Array,
+  counts: CounterColumn,
+  more: Map<number, Map<string, number>>,
+): [string, number][] {
+  const out: [string, number][] = ids[row] !== NO_NAME ? [[names.names[ids[row]], counts.get(row)]] : [];
+  for (const pair of more.get(row) ?? []) out.push(pair);
+  return out;
+}
+
+/** Legit delivery of one phase for the digests no attacker sent, counted as records stream by. */
+interface UnattackedTally {
+  sent: number;
+  accepted: number;
+  falselyRejected: number;
+  rejectedByCode: Record<string, number>;
 }
 
 interface StageGroup {
@@ -209,13 +521,70 @@ interface AttackCounter {
 }
 
 /**
- * Folds log records into metrics: call {@link MetricsFold.add} per record (and
- * {@link MetricsFold.addBadLine} per unreadable line), then {@link MetricsFold.finish} once.
- * Memory: fixed-size sketches plus a few counters per distinct digest.
+ * Pass 1 over the logs: the digests some `attack_sent` names (exactly, per phase) and a
+ * {@link PublicationFilter} of every `published` record. Feed it every record, in any order, then hand it
+ * to a {@link MetricsFold} for pass 2 over the same records. Memory: the filter's fixed size plus ~30
+ * bytes per attack digest.
  * @example
  * ```ts
- * const fold = new MetricsFold();
- * fold.add({ ts: 1, role: "sensor", run: "r", event: "published", phase: "insecure", digest: "aa" });
+ * const survey = new LogSurvey(publicationFilterCells(fileBytes));
+ * for (const record of records) survey.add(record);
+ * const fold = new MetricsFold(survey);
+ * for (const record of records) fold.add(record);
+ * fold.finish();
+ * ```
+ */
+export class LogSurvey {
+  readonly publications: PublicationFilter;
+  readonly attacked = new Map<Phase, AttackDigests>();
+  #sealed = false;
+
+  constructor(filterCells = PUBLICATION_FILTER_DEFAULT_CELLS) {
+    this.publications = new PublicationFilter(filterCells);
+  }
+
+  /** Bytes held by the filter and the attack digests' index and columns. */
+  get bytes(): number {
+    let bytes = this.publications.bytes;
+    for (const table of this.attacked.values()) bytes += table.bytes;
+    return bytes;
+  }
+
+  /** Notes one record. Only `published` and `attack_sent` records with a string `digest` matter. */
+  add(record: LogRecord): void {
+    if (this.#sealed) throw new Error("LogSurvey.add after a MetricsFold took the survey");
+    const digest = str(record.digest);
+    if (digest === undefined) return;
+    const phase = phaseOf(record);
+    if (record.event === "published") {
+      this.publications.add(phase, digest, num(record.epoch_length));
+    } else if (record.event === "attack_sent") {
+      let table = this.attacked.get(phase);
+      if (!table) this.attacked.set(phase, table = new AttackDigests());
+      table.index.add(digest);
+    }
+  }
+
+  /** Ends pass 1: sizes the attack digests' columns. Called by {@link MetricsFold}'s constructor. */
+  seal(): void {
+    if (this.#sealed) throw new Error("LogSurvey already taken by a MetricsFold");
+    this.#sealed = true;
+    for (const table of this.attacked.values()) table.allocate();
+  }
+}
+
+/**
+ * Pass 2: folds log records into metrics, given the {@link LogSurvey} of the same records. Call
+ * {@link MetricsFold.add} per record (and {@link MetricsFold.addBadLine} per unreadable line), then
+ * {@link MetricsFold.finish} once. Memory: fixed-size sketches and filter, plus counters per attack digest;
+ * nothing per legit message.
+ * @example
+ * ```ts
+ * const record = { ts: 1, role: "sensor", run: "r", event: "published", phase: "insecure", digest: "aa" };
+ * const survey = new LogSurvey();
+ * survey.add(record);
+ * const fold = new MetricsFold(survey);
+ * fold.add(record);
  * fold.finish().legit.insecure.sent; // 1
  * ```
  */
@@ -226,7 +595,14 @@ export class MetricsFold {
   readonly #badExamples: AggregateMetrics["bad_line_examples"] = [];
   readonly #runs = new Set<string>();
   readonly #events = new Map<string, number>();
-  readonly #digests = new Map<Phase, DigestTable>();
+  readonly #publications: PublicationFilter;
+  readonly #attacked: Map<Phase, AttackDigests>;
+  readonly #codeNames = new NameTable();
+  readonly #classNames = new NameTable();
+  /** Phases with a record that carries a digest (published, action, rejected, attack_sent), first-seen order. */
+  readonly #digestPhases = new Set<Phase>();
+  readonly #unattacked = new Map<Phase, UnattackedTally>();
+  readonly #unattributed = new Map<Phase, { actions: number; rejected: Map<string, number> }>();
   readonly #latency = new Map<Phase, QuantileSketch>();
   readonly #attackLatency = new Map<Phase, QuantileSketch>();
   readonly #attacks = new Map<Phase, Map<string, AttackCounter>>();
@@ -239,6 +615,12 @@ export class MetricsFold {
   #aclDenied = 0;
   #connected = 0;
   #finished = false;
+
+  constructor(survey: LogSurvey) {
+    survey.seal();
+    this.#publications = survey.publications;
+    this.#attacked = survey.attacked;
+  }
 
   /** Counts one line that was not a record (never fatal). */
   addBadLine(input: string, line: number, error: string): void {
@@ -254,7 +636,7 @@ export class MetricsFold {
     this.#records++;
     if (this.#runs.size < DISTINCT_KEYS_MAX) this.#runs.add(record.run);
     bump(this.#events, record.event, 1, DISTINCT_KEYS_MAX);
-    const phase = typeof record.phase === "string" ? record.phase : "unknown";
+    const phase = phaseOf(record);
     switch (record.event) {
       case "published":
         return this.#published(phase, record);
@@ -287,27 +669,45 @@ export class MetricsFold {
     }
   }
 
-  #table(phase: Phase): DigestTable {
-    let table = this.#digests.get(phase);
-    if (!table) this.#digests.set(phase, table = new DigestTable());
-    return table;
+  /** The exact row of an attack digest; undefined for a digest no `attack_sent` of this phase names. */
+  #attackRow(phase: Phase, digest: string): [AttackDigests, number] | undefined {
+    this.#digestPhases.add(phase);
+    const table = this.#attacked.get(phase);
+    if (!table) return undefined;
+    const row = table.index.find(digest);
+    return row < 0 ? undefined : [table, row];
+  }
+
+  #tally(phase: Phase): UnattackedTally {
+    let tally = this.#unattacked.get(phase);
+    if (!tally) {
+      this.#unattacked.set(phase, tally = { sent: 0, accepted: 0, falselyRejected: 0, rejectedByCode: {} });
+    }
+    return tally;
+  }
+
+  #loose(phase: Phase): { actions: number; rejected: Map<string, number> } {
+    let loose = this.#unattributed.get(phase);
+    if (!loose) this.#unattributed.set(phase, loose = { actions: 0, rejected: new Map() });
+    return loose;
   }
 
   #published(phase: Phase, record: LogRecord): void {
     const digest = str(record.digest);
     const epoch = num(record.epoch_length);
-    if (digest !== undefined) {
-      const table = this.#table(phase);
-      const row = table.row(digest);
-      table.published[row]++;
-      if (epoch !== undefined) table.epoch[row] = epoch;
+    const found = digest === undefined ? undefined : this.#attackRow(phase, digest);
+    if (found) {
+      const [table, row] = found;
+      // Pass 1 put every publication in the filter; this digest is counted exactly instead.
+      this.#publications.remove(phase, digest!);
+      table.published.increment(row);
       // An action read before its publication (logs given out of order) becomes legit now.
-      const pending = table.pending.get(row);
-      while (pending?.length && table.matched[row] < table.published[row]) {
-        table.matched[row]++;
-        sketchFor(this.#latency, phase).add(pending.shift()!);
+      while (table.hasPending(row) && table.matched.get(row) < table.published.get(row)) {
+        table.matched.increment(row);
+        sketchFor(this.#latency, phase).add(table.shiftPending(row));
       }
-      if (pending?.length === 0) table.pending.delete(row);
+    } else if (digest !== undefined) {
+      this.#tally(phase).sent++;
     }
     const suite = str(record.suite);
     if (suite !== undefined && isRecord(record.stages)) {
@@ -319,18 +719,26 @@ export class MetricsFold {
     const digest = str(record.digest);
     const latency = num(record.latency_ms);
     let epoch = num(record.epoch_length);
-    if (digest !== undefined) {
-      const table = this.#table(phase);
-      const row = table.row(digest);
-      table.actions[row]++;
-      if (epoch === undefined && table.epoch[row] >= 0) epoch = table.epoch[row];
-      if (table.matched[row] < table.published[row]) {
-        table.matched[row]++;
+    const found = digest === undefined ? undefined : this.#attackRow(phase, digest);
+    if (found) {
+      const [table, row] = found;
+      table.actions.increment(row);
+      // As before the two passes: the publication's epoch length when the publication was read first.
+      if (table.published.get(row) > 0) epoch ??= this.#publications.epochOf(phase, digest!);
+      if (table.matched.get(row) < table.published.get(row)) {
+        table.matched.increment(row);
         if (latency !== undefined) sketchFor(this.#latency, phase).add(latency);
       } else if (latency !== undefined) {
-        const pending = table.pending.get(row);
-        if (pending) pending.push(latency);
-        else table.pending.set(row, [latency]);
+        table.pushPending(row, latency);
+      }
+    } else if (digest !== undefined) {
+      // No attacker sent these bytes: a legit action if a publication of the digest is left to claim.
+      if (this.#publications.claim(phase, digest)) {
+        this.#tally(phase).accepted++;
+        if (latency !== undefined) sketchFor(this.#latency, phase).add(latency);
+        epoch ??= this.#publications.epochOf(phase, digest);
+      } else {
+        this.#loose(phase).actions++;
       }
     }
     const suite = str(record.suite);
@@ -342,11 +750,18 @@ export class MetricsFold {
   #rejected(phase: Phase, record: LogRecord): void {
     const digest = str(record.digest);
     if (digest === undefined) return;
-    const table = this.#table(phase);
-    const row = table.row(digest);
-    let codes = table.rejections.get(row);
-    if (!codes) table.rejections.set(row, codes = new Map());
-    bump(codes, str(record.code) ?? "UNKNOWN", 1, DISTINCT_KEYS_MAX);
+    const code = str(record.code) ?? "UNKNOWN";
+    const found = this.#attackRow(phase, digest);
+    if (found) {
+      found[0].addRejection(found[1], code, this.#codeNames);
+    } else if (this.#publications.claim(phase, digest)) {
+      const tally = this.#tally(phase);
+      tally.falselyRejected++;
+      bumpRecord(tally.rejectedByCode, code, 1);
+    } else {
+      // Nobody logged sending these bytes (raw garbage published by hand, a foreign client).
+      bump(this.#loose(phase).rejected, code, 1, DISTINCT_KEYS_MAX);
+    }
   }
 
   #attackSent(phase: Phase, record: LogRecord): void {
@@ -359,11 +774,9 @@ export class MetricsFold {
       bump(counter.codes, CODE_NOT_SEEN, 1, DISTINCT_KEYS_MAX);
       return;
     }
-    const table = this.#table(phase);
-    const row = table.row(digest);
-    let classes = table.attacks.get(row);
-    if (!classes) table.attacks.set(row, classes = new Map());
-    bump(classes, attackClass, 1, DISTINCT_KEYS_MAX);
+    const found = this.#attackRow(phase, digest);
+    if (!found) throw new Error("MetricsFold got an attack_sent its LogSurvey did not see");
+    found[0].addAttack(found[1], attackClass, this.#classNames);
   }
 
   #attackRefused(phase: Phase, record: LogRecord): void {
@@ -437,18 +850,26 @@ export class MetricsFold {
     const legit: AggregateMetrics["legit"] = {};
     const unattributed: AggregateMetrics["unattributed"] = {};
     const phases = new Set<Phase>([
-      ...this.#digests.keys(),
+      ...this.#digestPhases,
       ...this.#attacks.keys(),
       ...this.#duplicates.keys(),
     ]);
     for (const phase of phases) {
       const delivery = newDelivery(this.#duplicates.get(phase) ?? 0);
-      const loose = { actions: 0, rejected: new Map<string, number>() };
-      const table = this.#digests.get(phase);
-      for (let row = 0; row < (table?.rows.size ?? 0); row++) {
-        this.#resolveDigest(phase, table!.entry(row), delivery, loose);
+      const loose = this.#loose(phase);
+      const tally = this.#unattacked.get(phase);
+      if (tally) {
+        delivery.sent += tally.sent;
+        delivery.accepted += tally.accepted;
+        delivery.falsely_rejected += tally.falselyRejected;
+        delivery.not_seen += tally.sent - tally.accepted - tally.falselyRejected;
+        delivery.rejected_by_code = { ...tally.rejectedByCode };
       }
-      if (delivery.sent > 0 || delivery.duplicates > 0 || this.#digests.has(phase)) {
+      const table = this.#attacked.get(phase);
+      for (let row = 0; row < (table?.index.size ?? 0); row++) {
+        this.#resolveDigest(phase, table!.entry(row, this.#codeNames, this.#classNames), delivery, loose);
+      }
+      if (delivery.sent > 0 || delivery.duplicates > 0 || this.#digestPhases.has(phase)) {
         delivery.delivery_rate = delivery.sent > 0 ? delivery.accepted / delivery.sent : null;
         legit[phase] = delivery;
       }
@@ -506,10 +927,10 @@ export class MetricsFold {
   }
 
   /**
-   * Splits one digest's actions and rejections between the legit publications and the attack copies.
-   * Legit publications have the first claim on actions (one each); actions beyond the publication count
-   * are attack successes (docs/LOG.md's rule). Rejections go first to legit publications left unacted
-   * (their copy arrived first), the rest to the attack copies.
+   * Splits one attack digest's actions and rejections between the legit publications and the attack
+   * copies. Legit publications have the first claim on actions (one each); actions beyond the publication
+   * count are attack successes (docs/LOG.md's rule). Rejections go first to legit publications left
+   * unacted (their copy arrived first), the rest to the attack copies.
    */
   #resolveDigest(
     phase: Phase,
@@ -519,26 +940,25 @@ export class MetricsFold {
   ): void {
     const legitActed = Math.min(entry.actions, entry.published);
     const excessActions = entry.actions - legitActed;
-    const codes = [...(entry.rejections ?? [])];
-    const rejectionCount = codes.reduce((sum, [, n]) => sum + n, 0);
+    const rejectionCount = entry.rejections.reduce((sum, [, n]) => sum + n, 0);
     const legitRejected = Math.min(entry.published - legitActed, rejectionCount);
     delivery.sent += entry.published;
     delivery.accepted += legitActed;
     delivery.falsely_rejected += legitRejected;
     delivery.not_seen += entry.published - legitActed - legitRejected;
     const rejectionQueue = takeCodes(
-      codes,
+      entry.rejections,
       legitRejected,
       (code, n) => bumpRecord(delivery.rejected_by_code, code, n),
     );
 
-    const pending = entry.pending ?? [];
-    if (!entry.attacks) {
+    if (entry.attacks.length === 0) {
+      // Only attack_sent records beyond DISTINCT_KEYS_MAX classes named it: treat it as nobody's.
       loose.actions += excessActions;
       for (const [code, n] of rejectionQueue) bump(loose.rejected, code, n, DISTINCT_KEYS_MAX);
       return;
     }
-    for (const latency of pending) sketchFor(this.#attackLatency, phase).add(latency);
+    for (const latency of entry.pending) sketchFor(this.#attackLatency, phase).add(latency);
     let unclaimedActions = excessActions;
     let queue = rejectionQueue;
     for (const [attackClass, sent] of entry.attacks) {
@@ -559,15 +979,22 @@ export class MetricsFold {
 }
 
 /**
- * Streams JSONL logs through a {@link MetricsFold}, in the order given. Unreadable lines are counted as
- * bad lines; a missing file throws.
+ * Aggregates JSONL logs in two streamed passes, in the order given: a {@link LogSurvey} over all of them,
+ * then a {@link MetricsFold} over all of them. Unreadable lines are counted as bad lines; a missing file
+ * throws. Memory does not grow with the number of legit messages (docs/METRICS.md).
  * @example
  * ```ts
  * const metrics = await aggregateLogs(["out/phase1.jsonl", "out/phase2.jsonl"]);
  * ```
  */
 export async function aggregateLogs(paths: string[]): Promise<AggregateMetrics> {
-  const fold = new MetricsFold();
+  let inputBytes = 0;
+  for (const path of paths) inputBytes += (await Deno.stat(path)).size;
+  const survey = new LogSurvey(publicationFilterCells(inputBytes));
+  for (const path of paths) {
+    for await (const item of readLog(path)) if (item.ok) survey.add(item.record);
+  }
+  const fold = new MetricsFold(survey);
   for (const path of paths) {
     for await (const item of readLog(path)) {
       if (item.ok) fold.add(item.record);
@@ -695,4 +1122,46 @@ function num(value: unknown): number | undefined {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function phaseOf(record: LogRecord): Phase {
+  return typeof record.phase === "string" ? record.phase : "unknown";
+}
+
+/** Two 32-bit hashes of (phase, digest) into `out`: FNV-1a with two primes, each finished by murmur3's fmix32. */
+function hashKey(phase: string, digest: string, out: Uint32Array): void {
+  let a = 0x811c9dc5;
+  let b = 0x3c6ef372;
+  for (let i = 0; i < phase.length; i++) {
+    const c = phase.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  a = Math.imul(a ^ 0xff, 0x01000193);
+  b = Math.imul(b ^ 0xff, 0x5bd1e995);
+  for (let i = 0; i < digest.length; i++) {
+    const c = digest.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  out[0] = fmix32(a);
+  out[1] = fmix32(b);
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+const HEX_DIGEST = /^[0-9a-f]{16}$/;
+const digestHash = new Uint32Array(2);
+
+/** The 64-bit key of a digest: its own value when it is 16 hex digits, else a hash. */
+function digestKey(digest: string): bigint {
+  if (HEX_DIGEST.test(digest)) return BigInt(`0x${digest}`);
+  hashKey("", digest, digestHash);
+  return (BigInt(digestHash[0]) << 32n) | BigInt(digestHash[1]);
 }

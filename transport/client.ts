@@ -96,6 +96,15 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
     keepalive: options.keepaliveSeconds ?? 30,
   });
   const stateHandlers: ((s: "connected" | "reconnecting" | "offline" | "closed") => void)[] = [];
+  // A resumed session's queued messages arrive right after CONNACK, before the caller can register a
+  // handler; they are held here (already acknowledged to the broker) and handed to the first handler.
+  const handlers: MessageHandler[] = [];
+  const pending: [string, Uint8Array][] = [];
+  client.on("message", (topic, payload) => {
+    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (handlers.length === 0) pending.push([topic, bytes]);
+    else for (const handler of handlers) handler(topic, bytes);
+  });
   client.on("connect", () => stateHandlers.forEach((h) => h("connected")));
   client.on("reconnect", () => stateHandlers.forEach((h) => h("reconnecting")));
   client.on("offline", () => stateHandlers.forEach((h) => h("offline")));
@@ -136,11 +145,8 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
       });
     },
     onMessage(handler) {
-      client.on(
-        "message",
-        (topic, payload) =>
-          handler(topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)),
-      );
+      handlers.push(handler);
+      for (const [topic, payload] of pending.splice(0)) handler(topic, payload);
     },
     onState(handler) {
       stateHandlers.push(handler);

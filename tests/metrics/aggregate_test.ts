@@ -341,3 +341,27 @@ Deno.test("the publication filter is sized from the input, between a floor and a
   assert.equal(publicationFilterCells(1 << 30), PUBLICATION_FILTER_MAX_CELLS);
   assert.equal(PUBLICATION_FILTER_MAX_CELLS, 16 << 20);
 });
+
+Deno.test("counts past 255 on one attack digest stay exact (a replay flood)", () => {
+  const lines = [
+    `{${R},"role":"sensor","event":"published","phase":"insecure","digest":"d1"}`,
+    `{${R},"role":"actuator","event":"action","phase":"insecure","digest":"d1","latency_ms":2}`,
+  ];
+  for (let i = 0; i < 600; i++) {
+    lines.push(
+      `{${R},"role":"attacker","event":"attack_sent","phase":"insecure","class":"replay","digest":"d1"}`,
+    );
+    if (i < 400) {
+      lines.push(`{${R},"role":"actuator","event":"action","phase":"insecure","digest":"d1","latency_ms":9}`);
+    } else {lines.push(
+        `{${R},"role":"actuator","event":"rejected","phase":"insecure","digest":"d1","code":"REPLAY"}`,
+      );}
+  }
+  const m = fold(lines.join("\n"));
+  assert.deepEqual(
+    { ...m.attacks.insecure.replay, success_rate: null },
+    { attempts: 600, accepted: 400, blocked: 200, success_rate: null, by_code: { REPLAY: 200 } },
+  );
+  assert.equal(m.legit.insecure.accepted, 1);
+  assert.equal(m.attack_latency_ms.insecure.count, 400);
+});

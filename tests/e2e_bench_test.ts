@@ -1,0 +1,62 @@
+/**
+ * Smoke test of the end-to-end bench: with a handful of messages it runs every configuration on the
+ * embedded broker (and on Mosquitto when installed; in CI it must be), fills a row per configuration with
+ * positive figures, and every message is acted on. Speed is never asserted: timing on a shared machine is noise.
+ */
+
+import assert from "node:assert/strict";
+import { E2E_COLUMNS, E2E_CONFIGS, e2eMarkdown, runE2eBench } from "../bench/e2e.ts";
+import { FIXTURE_DSA_DOMAIN } from "./integration/secure_home.ts";
+import { mosquittoAvailable } from "./integration/brokers.ts";
+
+const MESSAGES = 20;
+/** A reading's timestamp is whole milliseconds, so one latency sample may come out up to 0.5 ms low. */
+const TIMESTAMP_ROUNDING_MS = 0.5;
+
+Deno.test("runE2eBench fills a row per broker and configuration, and every message is acted on", async () => {
+  const brokers = mosquittoAvailable() ? ["embedded", "mosquitto"] as const : ["embedded"] as const;
+  const { table, rows } = await runE2eBench({
+    messages: MESSAGES,
+    intervalMs: 5,
+    rounds: 2,
+    warmupMessages: 2,
+    brokers: [...brokers],
+    dsaDomain: FIXTURE_DSA_DOMAIN,
+  });
+
+  assert.equal(rows.length, brokers.length * E2E_CONFIGS.length);
+  assert.deepEqual(table.columns, [...E2E_COLUMNS]);
+  assert.equal(table.rows.length, rows.length);
+  for (const broker of brokers) {
+    assert.deepEqual(
+      rows.filter((r) => r.broker === broker).map((r) => r.config),
+      E2E_CONFIGS.map((c) => c.name),
+    );
+  }
+  for (const row of rows) {
+    const where = `${row.broker} ${row.config}`;
+    for (const value of [row.p95Ms, row.msgsPerS, row.msgsPerSRatio]) {
+      assert.ok(Number.isFinite(value) && value > 0, `${where}: expected a positive figure, got ${value}`);
+    }
+    // A sub-millisecond median can round to about zero on a fast machine; it is still a real figure.
+    assert.ok(row.p50Ms > -TIMESTAMP_ROUNDING_MS, `${where}: p50 ${row.p50Ms}`);
+    assert.ok(Number.isFinite(row.p50Ratio), `${where}: p50 ratio ${row.p50Ratio}`);
+    assert.ok(row.p95Ms >= row.p50Ms, `${where}: p95 ${row.p95Ms} < p50 ${row.p50Ms}`);
+    // Paced and back to back, MESSAGES each.
+    assert.equal(row.sent, 2 * MESSAGES, `${where}: sent`);
+    assert.equal(row.acted, row.sent, `${where}: acted on ${row.acted} of ${row.sent}`);
+  }
+  for (const row of rows.filter((r) => r.config === "insecure")) {
+    assert.equal(row.p50Ratio, 1);
+    assert.equal(row.msgsPerSRatio, 1);
+  }
+});
+
+Deno.test("e2eMarkdown renders the table with numeric columns right-aligned", () => {
+  const text = e2eMarkdown({ columns: ["broker", "msgs/s"], rows: [["embedded", 400], ["mosquitto", null]] });
+  assert.equal(text, "| broker | msgs/s |\n| --- | --- |\n| embedded | 400 |\n| mosquitto | — |");
+  assert.equal(
+    e2eMarkdown({ columns: ["a|b", "n"], rows: [["x", 1]] }),
+    "| a\\|b | n |\n| --- | ---: |\n| x | 1 |",
+  );
+});
