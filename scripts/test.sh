@@ -6,7 +6,7 @@
 #    (the report test renders HTML headless) and openssl (crypto interop tests). As root, missing
 #    ones are installed with apt-get; otherwise the script names them and stops, unless
 #    SECMQTT_SKIP_SYSTEM_TESTS=1 (the tests that need them are then skipped, outside CI only);
-# 3. runs `deno task test` and exits with its exit code; its summary line is the last thing printed.
+# 3. runs `deno task test`, ends with a plain `tests: N passed, N failed` line, and exits with its code.
 #
 # Works from any directory. System services are left alone: the tests start their own Mosquitto
 # processes on free loopback ports and stop them.
@@ -69,4 +69,17 @@ version_of() { # first line of a program's version output, or "<program> missing
 say "$(version_of mosquitto -h) | $(version_of chromium --version) | $(version_of openssl version)"
 
 say "running: deno task test"
-exec "$deno" task test
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+set +e
+"$deno" task test 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# A plain closing line in the form test harnesses read: "tests: N passed, N failed".
+summary="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -1)"
+passed="$(echo "$summary" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')"
+failed="$(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')"
+if [ -n "$summary" ]; then
+  echo "tests: ${passed} passed, ${failed} failed"
+fi
+exit "$status"
