@@ -23,9 +23,12 @@ export const DEFAULT_MAX_SECONDS = 240;
 /** Lines between memory samples during aggregation. */
 export const RSS_SAMPLE_EVERY_LINES = 50_000;
 
+/** Where the synthetic cross-topic replays land (the actuator subscribes to home/secure/#). */
+const CROSS_TOPIC = "home/secure/door/garage";
+
 const SECURE_CLASSES: [string, string][] = [
   ["replay", "REPLAY"],
-  ["cross-topic-replay", "REPLAY"],
+  ["cross-topic-replay", "BAD_SIGNATURE"],
   ["inject", "MALFORMED"],
   ["inject-unsigned", "MALFORMED"],
   ["tamper", "BAD_SIGNATURE"],
@@ -273,13 +276,13 @@ export function* syntheticLogLines(
         class: attackClass,
         variant: "default",
         attack_id: `a${cycle}-${attackClass}`,
-        topic: attackClass === "cross-topic-replay" ? "home/secure/window" : "home/secure/door",
+        topic: attackClass === "cross-topic-replay" ? CROSS_TOPIC : "home/secure/door",
         digest: d,
         bytes: 700,
       });
       yield line("actuator", "rejected", {
         phase: "secure",
-        topic: "home/secure/door",
+        topic: attackClass === "cross-topic-replay" ? CROSS_TOPIC : "home/secure/door",
         code,
         detail: "synthetic",
         digest: d,
@@ -349,14 +352,14 @@ export function* syntheticLogLines(
   yield timing("constantTimeEqual", 0.42, false, 24.1, 24.1);
   yield line("timing", "recovery_result", {
     function: "vulnerableEqual",
-    secret_bytes: 16,
+    target_bytes: 16,
     bytes_recovered: 16,
     budget: 122880000,
     queries: 41000000,
   });
   yield line("timing", "recovery_result", {
     function: "constantTimeEqual",
-    secret_bytes: 16,
+    target_bytes: 16,
     bytes_recovered: 0,
     budget: 122880000,
     queries: 122880000,

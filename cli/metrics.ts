@@ -3,19 +3,9 @@
  * @module
  */
 
-import { join } from "node:path";
 import { type CliIO, type Command, parseFlags, UsageError } from "./common.ts";
-import { aggregateLogs } from "../metrics/aggregate.ts";
-import {
-  type BenchTable,
-  type MetricsDocument,
-  metricsDocument,
-  metricsJson,
-  reportHtml,
-  summaryMarkdown,
-} from "../metrics/report.ts";
-
-export type { BenchTable, MetricsDocument };
+import type { BenchTable } from "../metrics/report.ts";
+import { writeReport } from "../metrics/write.ts";
 
 const HELP = `secmqtt metrics — turn JSONL logs into metrics.json, summary.md and report.html
 
@@ -23,7 +13,7 @@ Usage:
   secmqtt metrics --log FILE [--log FILE …] --out DIR [--bench FILE]
 
 Reads the logs in the order given (streamed: memory does not grow with the log size), joins attack
-messages to the actuator's reactions by payload digest, and writes three files to DIR:
+messages to the actuator's reactions by payload digest and topic, and writes three files to DIR:
   metrics.json   every number (schema: docs/METRICS.md)
   summary.md     the headline tables
   report.html    one self-contained page with charts (no network needed to view it)
@@ -35,40 +25,6 @@ Options:
   --bench FILE   JSON table to add to the report: {"title": …, "columns": […], "rows": [[…], …]}
                  or an array of flat objects (one row each)
   -h, --help     show this help`;
-
-/** Where {@link writeReport} wrote its files. */
-export interface ReportPaths {
-  json: string;
-  summary: string;
-  html: string;
-}
-
-/**
- * Aggregates `logs` and writes metrics.json, summary.md and report.html into `outDir` (created if missing).
- * A missing log is an error; bad lines inside a log are counted, not fatal.
- * @example
- * ```ts
- * const { metrics, paths } = await writeReport({ logs: ["out/phase1.jsonl", "out/phase2.jsonl"], outDir: "out" });
- * console.log(paths.html, metrics.attacks.secure);
- * ```
- */
-export async function writeReport(
-  options: { logs: string[]; outDir: string; benchTable?: BenchTable; now?: () => Date },
-): Promise<{ metrics: MetricsDocument; summary: string; paths: ReportPaths }> {
-  const aggregate = await aggregateLogs(options.logs);
-  const metrics = metricsDocument(aggregate, options.logs, options.now?.() ?? new Date());
-  await Deno.mkdir(options.outDir, { recursive: true });
-  const paths: ReportPaths = {
-    json: join(options.outDir, "metrics.json"),
-    summary: join(options.outDir, "summary.md"),
-    html: join(options.outDir, "report.html"),
-  };
-  const summary = summaryMarkdown(metrics, options.benchTable);
-  await Deno.writeTextFile(paths.json, metricsJson(metrics));
-  await Deno.writeTextFile(paths.summary, summary);
-  await Deno.writeTextFile(paths.html, await reportHtml(metrics, options.benchTable));
-  return { metrics, summary, paths };
-}
 
 /**
  * Parses a bench table: `{ title?, columns, rows }` or an array of flat objects.

@@ -104,7 +104,7 @@ export function formatTimingReport(report: TimingReport): string[] {
   }
   for (const r of report.recovery) {
     lines.push(
-      `recovery via ${r.function}: ${r.bytes_recovered}/${r.secret_bytes} bytes recovered with ${r.queries} of ${r.budget} queries`,
+      `recovery via ${r.function}: ${r.bytes_recovered}/${r.target_bytes} bytes recovered with ${r.queries} of ${r.budget} queries`,
     );
   }
   return lines;

@@ -1,10 +1,11 @@
 /**
  * The streaming fold from log records (docs/LOG.md) to the numbers of docs/METRICS.md, in two passes over
  * the logs. Records are never kept: distributions go into {@link QuantileSketch}es. The one join the
- * metrics need — "was this digest acted on more often than the sensor published it?" — is exact for the
- * digests some `attack_sent` names (pass 1, {@link LogSurvey}, finds them; pass 2, {@link MetricsFold},
- * counts them), and goes through a fixed-size counting filter of publications for every other digest.
- * Memory: the filter (≤ 16 MiB) plus ~75 bytes per attack digest; nothing per legit message or per line.
+ * metrics need — "was this message acted on more often than the sensor published it?" — is keyed by
+ * (digest, topic): the same bytes on another topic are another message (a cross-topic replay). It is exact
+ * for the keys some `attack_sent` names (pass 1, {@link LogSurvey}, finds them; pass 2, {@link MetricsFold},
+ * counts them), and goes through a fixed-size counting filter of publications for every other key.
+ * Memory: the filter (≤ 16 MiB) plus ~26 bytes per attack key; nothing per legit message or per line.
  * @module
  */
 
@@ -18,6 +19,11 @@ export type Phase = string;
 
 /** `by_code` entry for an attack message the actuator never logged (dropped by the broker, or lost). */
 export const CODE_NOT_SEEN = "NOT_SEEN";
+/**
+ * `by_code` entry for an attack copy the actuator logged as `duplicate`: byte-identical to a message it had
+ * just acted on, so taken for a QoS 1 redelivery and not acted on again (docs/PROTOCOL.md).
+ */
+export const CODE_DUPLICATE = "DUPLICATE";
 /** `by_code` entry for an eavesdropped message the attacker could not read. */
 export const CODE_NOT_READABLE = "NOT_READABLE";
 
@@ -99,7 +105,8 @@ export interface TimingSummary {
 
 /** The last `recovery_result` per function. */
 export interface RecoverySummary {
-  secret_bytes: number;
+  /** Length of the attacked secret; `null` when the log does not carry it as a number. */
+  target_bytes: number | null;
   bytes_recovered: number;
   budget: number;
   queries: number;
@@ -167,10 +174,10 @@ export function publicationFilterCells(inputBytes: number): number {
 }
 
 /**
- * A counting Bloom filter of `published` records keyed by (phase, digest), one byte per cell: the low
+ * A counting Bloom filter of `published` records keyed by (phase, digest, topic), one byte per cell: the low
  * nibble counts publications not yet claimed, the high nibble remembers their epoch length (0 none,
- * 1–14 an index into the epoch values seen, 15 mixed). It stands in for per-digest counters of the
- * digests no attacker sent: a claim succeeds when all of the key's cells are non-zero, and consumes one
+ * 1–14 an index into the epoch values seen, 15 mixed). It stands in for per-key counters of the
+ * keys no attacker sent: a claim succeeds when all of the key's cells are non-zero, and consumes one
  * publication. Errors are one-sided: a key that was published and not yet claimed is always found; a key
  * that was not can be found by mistake with the false-positive rate (1 − e^(−k·n/m))^k, and the epoch
  * lookup returns the right value or nothing.
@@ -196,8 +203,8 @@ class PublicationFilter {
     return this.#cells.byteLength;
   }
 
-  add(phase: Phase, digest: string, epoch: number | undefined): void {
-    this.#locate(phase, digest);
+  add(phase: Phase, digest: string, topic: string, epoch: number | undefined): void {
+    this.#locate(phase, digest, topic);
     const code = epoch === undefined ? 0 : this.#epochCode(epoch);
     for (const slot of this.#slots) {
       const cell = this.#cells[slot];
@@ -209,23 +216,23 @@ class PublicationFilter {
     }
   }
 
-  /** Takes back one publication that {@link add} put in (pass 2 moves attack digests to exact counters). */
-  remove(phase: Phase, digest: string): void {
-    this.#locate(phase, digest);
+  /** Takes back one publication that {@link add} put in (pass 2 moves attack keys to exact counters). */
+  remove(phase: Phase, digest: string, topic: string): void {
+    this.#locate(phase, digest, topic);
     this.#decrement();
   }
 
   /** Consumes one unclaimed publication of the key; false when there is none. */
-  claim(phase: Phase, digest: string): boolean {
-    this.#locate(phase, digest);
+  claim(phase: Phase, digest: string, topic: string): boolean {
+    this.#locate(phase, digest, topic);
     for (const slot of this.#slots) if ((this.#cells[slot] & 0xf) === 0) return false;
     this.#decrement();
     return true;
   }
 
   /** The epoch length the key was published with, when its cells still tell it unambiguously. */
-  epochOf(phase: Phase, digest: string): number | undefined {
-    this.#locate(phase, digest);
+  epochOf(phase: Phase, digest: string, topic: string): number | undefined {
+    this.#locate(phase, digest, topic);
     let code = 0;
     for (const slot of this.#slots) {
       const cellCode = this.#cells[slot] >> 4;
@@ -258,8 +265,8 @@ class PublicationFilter {
   }
 
   /** Double hashing (Kirsch–Mitzenmacher): slot i = h1 + i·h2, h2 odd so the k slots differ. */
-  #locate(phase: Phase, digest: string): void {
-    hashKey(phase, digest, this.#hash);
+  #locate(phase: Phase, digest: string, topic: string): void {
+    hashKey(phase, digest, topic, this.#hash);
     const h2 = this.#hash[1] | 1;
     for (let i = 0; i < PUBLICATION_FILTER_HASHES; i++) {
       this.#slots[i] = (this.#hash[0] + Math.imul(i, h2)) & this.#mask;
@@ -268,17 +275,18 @@ class PublicationFilter {
 }
 
 /**
- * Exact set of digests, keyed by 64 bits: the digest itself when it is the usual 16 hex digits, else a
- * 64-bit hash of it (two different digests then share a row with probability ≈ n²/2⁶⁵). Pass 1 appends
- * keys (duplicates included); {@link seal} sorts and dedups them into 8 bytes a digest, and a digest's row
- * is its rank, found by binary search.
+ * Set of (digest, topic) keys in 64 bits each: the digest itself when it is the usual 16 hex digits (else a
+ * 64-bit hash of it), XOR a 64-bit hash of the topic (0 for no topic). The digest is already a 64-bit
+ * prefix of SHA-256, so two different messages share a row with the same probability, ≈ n²/2⁶⁵, as two
+ * different payloads share a digest. Pass 1 appends keys (duplicates included); {@link seal} sorts and
+ * dedups them into 8 bytes a key, and a key's row is its rank, found by binary search.
  */
-class DigestSet {
+class MessageKeySet {
   #keys = new BigUint64Array(1024);
   #length = 0;
   #sealed = false;
 
-  /** Distinct digests (exact once sealed). */
+  /** Distinct keys (exact once sealed). */
   get size(): number {
     return this.#length;
   }
@@ -288,14 +296,14 @@ class DigestSet {
     return this.#keys.byteLength;
   }
 
-  add(digest: string): void {
-    if (this.#sealed) throw new Error("DigestSet.add after seal");
+  add(digest: string, topic: string): void {
+    if (this.#sealed) throw new Error("MessageKeySet.add after seal");
     if (this.#length === this.#keys.length) {
       const keys = new BigUint64Array(this.#keys.length * 2);
       keys.set(this.#keys);
       this.#keys = keys;
     }
-    this.#keys[this.#length++] = digestKey(digest);
+    this.#keys[this.#length++] = messageKey(digest, topic);
   }
 
   seal(): void {
@@ -309,9 +317,9 @@ class DigestSet {
     this.#length = distinct;
   }
 
-  /** Row (rank) of `digest`, or -1. */
-  find(digest: string): number {
-    const key = digestKey(digest);
+  /** Row (rank) of (`digest`, `topic`), or -1. */
+  find(digest: string, topic: string): number {
+    const key = messageKey(digest, topic);
     let low = 0;
     let high = this.#length - 1;
     while (low <= high) {
@@ -325,8 +333,8 @@ class DigestSet {
   }
 }
 
-/** Bytes of typed columns per attack digest: five u8 counters, one f64 latency, two u16 name ids. */
-const ATTACK_DIGEST_COLUMN_BYTES = 17;
+/** Bytes of typed columns per attack key: six u8 counters, one f64 latency, two u16 name ids. */
+const ATTACK_KEY_COLUMN_BYTES = 18;
 
 /**
  * Non-negative counters, one byte a row: almost every count here is 0, 1 or 2, so values from 255 up
@@ -369,10 +377,12 @@ class NameTable {
   }
 }
 
-/** One attack digest's counters, as {@link AttackDigests} hands them out for the final join. */
+/** One attack key's counters, as {@link AttackDigests} hands them out for the final join. */
 interface DigestEntry {
   published: number;
   actions: number;
+  /** `duplicate` records: redeliveries (or verbatim copies) of a message already acted on. */
+  duplicates: number;
   /** Latencies of actions not matched to a publication, in read order. */
   pending: number[];
   /** Rejection codes in first-seen order. */
@@ -382,15 +392,16 @@ interface DigestEntry {
 }
 
 /**
- * Exact per-digest counters of one phase for the digests some `attack_sent` names — the only ones the
- * success rule needs a joint count for. The rows are fixed by pass 1 ({@link LogSurvey}); pass 2 fills
- * typed columns ({@link ATTACK_DIGEST_COLUMN_BYTES} bytes a row) and sparse maps for the rare extras: a second pending latency, rejection
- * code or attack class on the same digest.
+ * Exact per-key counters of one phase for the (digest, topic) keys some `attack_sent` names — the only
+ * ones the success rule needs a joint count for. The rows are fixed by pass 1 ({@link LogSurvey}); pass 2
+ * fills typed columns ({@link ATTACK_KEY_COLUMN_BYTES} bytes a row) and sparse maps for the rare extras:
+ * a second pending latency, rejection code or attack class on the same key.
  */
 class AttackDigests {
-  readonly index = new DigestSet();
+  readonly index = new MessageKeySet();
   published = new CounterColumn(0);
   actions = new CounterColumn(0);
+  duplicates = new CounterColumn(0);
   /** Actions already counted as legit (their latency went to the legit sketch). */
   matched = new CounterColumn(0);
   /** First pending latency, NaN when none; the rest are in `pendingMore`. */
@@ -411,6 +422,7 @@ class AttackDigests {
     const rows = this.index.size;
     this.published = new CounterColumn(rows);
     this.actions = new CounterColumn(rows);
+    this.duplicates = new CounterColumn(rows);
     this.matched = new CounterColumn(rows);
     this.pendingFirst = new Float64Array(rows).fill(NaN);
     this.rejectionCode = new Uint16Array(rows).fill(NO_NAME);
@@ -421,7 +433,7 @@ class AttackDigests {
 
   /** Bytes held by the index and the columns (the sparse maps not counted). */
   get bytes(): number {
-    return this.index.bytes + this.pendingFirst.length * ATTACK_DIGEST_COLUMN_BYTES;
+    return this.index.bytes + this.pendingFirst.length * ATTACK_KEY_COLUMN_BYTES;
   }
 
   pushPending(row: number, latency: number): void {
@@ -457,6 +469,7 @@ class AttackDigests {
     return {
       published: this.published.get(row),
       actions: this.actions.get(row),
+      duplicates: this.duplicates.get(row),
       pending,
       rejections: namesCounted(row, codeNames, this.rejectionCode, this.rejectionCount, this.rejectionsMore),
       attacks: namesCounted(row, classNames, this.attackClass, this.attackCount, this.attacksMore),
@@ -521,10 +534,10 @@ interface AttackCounter {
 }
 
 /**
- * Pass 1 over the logs: the digests some `attack_sent` names (exactly, per phase) and a
+ * Pass 1 over the logs: the (digest, topic) keys some `attack_sent` names (exactly, per phase) and a
  * {@link PublicationFilter} of every `published` record. Feed it every record, in any order, then hand it
- * to a {@link MetricsFold} for pass 2 over the same records. Memory: the filter's fixed size plus ~30
- * bytes per attack digest.
+ * to a {@link MetricsFold} for pass 2 over the same records. Memory: the filter's fixed size plus ~26
+ * bytes per attack key.
  * @example
  * ```ts
  * const survey = new LogSurvey(publicationFilterCells(fileBytes));
@@ -543,7 +556,7 @@ export class LogSurvey {
     this.publications = new PublicationFilter(filterCells);
   }
 
-  /** Bytes held by the filter and the attack digests' index and columns. */
+  /** Bytes held by the filter and the attack keys' index and columns. */
   get bytes(): number {
     let bytes = this.publications.bytes;
     for (const table of this.attacked.values()) bytes += table.bytes;
@@ -557,15 +570,15 @@ export class LogSurvey {
     if (digest === undefined) return;
     const phase = phaseOf(record);
     if (record.event === "published") {
-      this.publications.add(phase, digest, num(record.epoch_length));
+      this.publications.add(phase, digest, topicOf(record), num(record.epoch_length));
     } else if (record.event === "attack_sent") {
       let table = this.attacked.get(phase);
       if (!table) this.attacked.set(phase, table = new AttackDigests());
-      table.index.add(digest);
+      table.index.add(digest, topicOf(record));
     }
   }
 
-  /** Ends pass 1: sizes the attack digests' columns. Called by {@link MetricsFold}'s constructor. */
+  /** Ends pass 1: sizes the attack keys' columns. Called by {@link MetricsFold}'s constructor. */
   seal(): void {
     if (this.#sealed) throw new Error("LogSurvey already taken by a MetricsFold");
     this.#sealed = true;
@@ -576,7 +589,7 @@ export class LogSurvey {
 /**
  * Pass 2: folds log records into metrics, given the {@link LogSurvey} of the same records. Call
  * {@link MetricsFold.add} per record (and {@link MetricsFold.addBadLine} per unreadable line), then
- * {@link MetricsFold.finish} once. Memory: fixed-size sketches and filter, plus counters per attack digest;
+ * {@link MetricsFold.finish} once. Memory: fixed-size sketches and filter, plus counters per attack key;
  * nothing per legit message.
  * @example
  * ```ts
@@ -645,8 +658,7 @@ export class MetricsFold {
       case "rejected":
         return this.#rejected(phase, record);
       case "duplicate":
-        this.#duplicates.set(phase, (this.#duplicates.get(phase) ?? 0) + 1);
-        return;
+        return this.#duplicate(phase, record);
       case "attack_sent":
         return this.#attackSent(phase, record);
       case "attack_refused":
@@ -669,12 +681,12 @@ export class MetricsFold {
     }
   }
 
-  /** The exact row of an attack digest; undefined for a digest no `attack_sent` of this phase names. */
-  #attackRow(phase: Phase, digest: string): [AttackDigests, number] | undefined {
+  /** The exact row of an attack key; undefined for a (digest, topic) no `attack_sent` of this phase names. */
+  #attackRow(phase: Phase, digest: string, topic: string): [AttackDigests, number] | undefined {
     this.#digestPhases.add(phase);
     const table = this.#attacked.get(phase);
     if (!table) return undefined;
-    const row = table.index.find(digest);
+    const row = table.index.find(digest, topic);
     return row < 0 ? undefined : [table, row];
   }
 
@@ -694,12 +706,13 @@ export class MetricsFold {
 
   #published(phase: Phase, record: LogRecord): void {
     const digest = str(record.digest);
+    const topic = topicOf(record);
     const epoch = num(record.epoch_length);
-    const found = digest === undefined ? undefined : this.#attackRow(phase, digest);
+    const found = digest === undefined ? undefined : this.#attackRow(phase, digest, topic);
     if (found) {
       const [table, row] = found;
-      // Pass 1 put every publication in the filter; this digest is counted exactly instead.
-      this.#publications.remove(phase, digest!);
+      // Pass 1 put every publication in the filter; this key is counted exactly instead.
+      this.#publications.remove(phase, digest!, topic);
       table.published.increment(row);
       // An action read before its publication (logs given out of order) becomes legit now.
       while (table.hasPending(row) && table.matched.get(row) < table.published.get(row)) {
@@ -717,14 +730,15 @@ export class MetricsFold {
 
   #action(phase: Phase, record: LogRecord): void {
     const digest = str(record.digest);
+    const topic = topicOf(record);
     const latency = num(record.latency_ms);
     let epoch = num(record.epoch_length);
-    const found = digest === undefined ? undefined : this.#attackRow(phase, digest);
+    const found = digest === undefined ? undefined : this.#attackRow(phase, digest, topic);
     if (found) {
       const [table, row] = found;
       table.actions.increment(row);
       // As before the two passes: the publication's epoch length when the publication was read first.
-      if (table.published.get(row) > 0) epoch ??= this.#publications.epochOf(phase, digest!);
+      if (table.published.get(row) > 0) epoch ??= this.#publications.epochOf(phase, digest!, topic);
       if (table.matched.get(row) < table.published.get(row)) {
         table.matched.increment(row);
         if (latency !== undefined) sketchFor(this.#latency, phase).add(latency);
@@ -732,11 +746,11 @@ export class MetricsFold {
         table.pushPending(row, latency);
       }
     } else if (digest !== undefined) {
-      // No attacker sent these bytes: a legit action if a publication of the digest is left to claim.
-      if (this.#publications.claim(phase, digest)) {
+      // No attacker sent these bytes on this topic: a legit action if a publication is left to claim.
+      if (this.#publications.claim(phase, digest, topic)) {
         this.#tally(phase).accepted++;
         if (latency !== undefined) sketchFor(this.#latency, phase).add(latency);
-        epoch ??= this.#publications.epochOf(phase, digest);
+        epoch ??= this.#publications.epochOf(phase, digest, topic);
       } else {
         this.#loose(phase).actions++;
       }
@@ -750,11 +764,12 @@ export class MetricsFold {
   #rejected(phase: Phase, record: LogRecord): void {
     const digest = str(record.digest);
     if (digest === undefined) return;
+    const topic = topicOf(record);
     const code = str(record.code) ?? "UNKNOWN";
-    const found = this.#attackRow(phase, digest);
+    const found = this.#attackRow(phase, digest, topic);
     if (found) {
       found[0].addRejection(found[1], code, this.#codeNames);
-    } else if (this.#publications.claim(phase, digest)) {
+    } else if (this.#publications.claim(phase, digest, topic)) {
       const tally = this.#tally(phase);
       tally.falselyRejected++;
       bumpRecord(tally.rejectedByCode, code, 1);
@@ -762,6 +777,18 @@ export class MetricsFold {
       // Nobody logged sending these bytes (raw garbage published by hand, a foreign client).
       bump(this.#loose(phase).rejected, code, 1, DISTINCT_KEYS_MAX);
     }
+  }
+
+  /**
+   * A `duplicate` is not acted on. On an attack key it may be an attack copy the actuator took for a
+   * redelivery (a verbatim replay of the message it just accepted), so it is kept for the final join;
+   * elsewhere it is a QoS 1 redelivery of a legit message.
+   */
+  #duplicate(phase: Phase, record: LogRecord): void {
+    const digest = str(record.digest);
+    const found = digest === undefined ? undefined : this.#attackRow(phase, digest, topicOf(record));
+    if (found) found[0].duplicates.increment(found[1]);
+    else this.#duplicates.set(phase, (this.#duplicates.get(phase) ?? 0) + 1);
   }
 
   #attackSent(phase: Phase, record: LogRecord): void {
@@ -774,7 +801,7 @@ export class MetricsFold {
       bump(counter.codes, CODE_NOT_SEEN, 1, DISTINCT_KEYS_MAX);
       return;
     }
-    const found = this.#attackRow(phase, digest);
+    const found = this.#attackRow(phase, digest, topicOf(record));
     if (!found) throw new Error("MetricsFold got an attack_sent its LogSurvey did not see");
     found[0].addAttack(found[1], attackClass, this.#classNames);
   }
@@ -830,7 +857,8 @@ export class MetricsFold {
     const fn = str(record.function);
     if (fn === undefined || (!this.#recovery.has(fn) && this.#recovery.size >= DISTINCT_KEYS_MAX)) return;
     this.#recovery.set(fn, {
-      secret_bytes: num(record.secret_bytes) ?? 0,
+      // The log writer's secret-name guard (log/jsonl.ts) turns this length into "[redacted]": unknown, not 0.
+      target_bytes: num(record.target_bytes) ?? null,
       bytes_recovered: num(record.bytes_recovered) ?? 0,
       budget: num(record.budget) ?? 0,
       queries: num(record.queries) ?? 0,
@@ -927,10 +955,12 @@ export class MetricsFold {
   }
 
   /**
-   * Splits one attack digest's actions and rejections between the legit publications and the attack
+   * Splits one attack key's actions and rejections between the legit publications and the attack
    * copies. Legit publications have the first claim on actions (one each); actions beyond the publication
    * count are attack successes (docs/LOG.md's rule). Rejections go first to legit publications left
-   * unacted (their copy arrived first), the rest to the attack copies.
+   * unacted (their copy arrived first), the rest to the attack copies. Attack copies still unaccounted
+   * for take the key's `duplicate` records (code DUPLICATE: taken for a redelivery, not acted on); the
+   * duplicates left over are legit redeliveries.
    */
   #resolveDigest(
     phase: Phase,
@@ -956,11 +986,13 @@ export class MetricsFold {
       // Only attack_sent records beyond DISTINCT_KEYS_MAX classes named it: treat it as nobody's.
       loose.actions += excessActions;
       for (const [code, n] of rejectionQueue) bump(loose.rejected, code, n, DISTINCT_KEYS_MAX);
+      delivery.duplicates += entry.duplicates;
       return;
     }
     for (const latency of entry.pending) sketchFor(this.#attackLatency, phase).add(latency);
     let unclaimedActions = excessActions;
     let queue = rejectionQueue;
+    let duplicates = entry.duplicates;
     for (const [attackClass, sent] of entry.attacks) {
       const counter = this.#attackCounter(phase, attackClass);
       if (!counter) continue;
@@ -971,10 +1003,16 @@ export class MetricsFold {
       const taken = Math.min(blocked, queue.reduce((sum, [, n]) => sum + n, 0));
       queue = takeCodes(queue, taken, (code, n) => bump(counter.codes, code, n, DISTINCT_KEYS_MAX));
       blocked -= taken;
+      const deduplicated = Math.min(blocked, duplicates);
+      if (deduplicated > 0) bump(counter.codes, CODE_DUPLICATE, deduplicated, DISTINCT_KEYS_MAX);
+      duplicates -= deduplicated;
+      blocked -= deduplicated;
       if (blocked > 0) bump(counter.codes, CODE_NOT_SEEN, blocked, DISTINCT_KEYS_MAX);
     }
-    // More actions than publications plus attack copies: the excess has no known sender.
+    delivery.duplicates += duplicates;
+    // More reactions than publications plus attack copies: the excess has no known sender.
     loose.actions += unclaimedActions;
+    for (const [code, n] of queue) bump(loose.rejected, code, n, DISTINCT_KEYS_MAX);
   }
 }
 
@@ -1128,25 +1166,30 @@ function phaseOf(record: LogRecord): Phase {
   return typeof record.phase === "string" ? record.phase : "unknown";
 }
 
-/** Two 32-bit hashes of (phase, digest) into `out`: FNV-1a with two primes, each finished by murmur3's fmix32. */
-function hashKey(phase: string, digest: string, out: Uint32Array): void {
-  let a = 0x811c9dc5;
-  let b = 0x3c6ef372;
-  for (let i = 0; i < phase.length; i++) {
-    const c = phase.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
+/**
+ * Two 32-bit hashes of the strings (a, b, c) into `out`: FNV-1a with two primes over their UTF-16 code
+ * units, 0x10000 (no code unit) after each string so the split is unambiguous, each finished by murmur3's
+ * fmix32.
+ */
+function hashKey(a: string, b: string, c: string, out: Uint32Array): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x3c6ef372;
+  for (let p = 0; p < 3; p++) {
+    const part = p === 0 ? a : p === 1 ? b : c;
+    for (let i = 0; i < part.length; i++) {
+      const unit = part.charCodeAt(i);
+      h1 = Math.imul(h1 ^ unit, 0x01000193);
+      h2 = Math.imul(h2 ^ unit, 0x5bd1e995);
+    }
+    h1 = Math.imul(h1 ^ STRING_END, 0x01000193);
+    h2 = Math.imul(h2 ^ STRING_END, 0x5bd1e995);
   }
-  a = Math.imul(a ^ 0xff, 0x01000193);
-  b = Math.imul(b ^ 0xff, 0x5bd1e995);
-  for (let i = 0; i < digest.length; i++) {
-    const c = digest.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  out[0] = fmix32(a);
-  out[1] = fmix32(b);
+  out[0] = fmix32(h1);
+  out[1] = fmix32(h2);
 }
+
+/** Mixed into {@link hashKey} after each string: above every UTF-16 code unit. */
+const STRING_END = 0x10000;
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -1157,11 +1200,25 @@ function fmix32(h: number): number {
 }
 
 const HEX_DIGEST = /^[0-9a-f]{16}$/;
-const digestHash = new Uint32Array(2);
+const keyHash = new Uint32Array(2);
 
-/** The 64-bit key of a digest: its own value when it is 16 hex digits, else a hash. */
-function digestKey(digest: string): bigint {
-  if (HEX_DIGEST.test(digest)) return BigInt(`0x${digest}`);
-  hashKey("", digest, digestHash);
-  return (BigInt(digestHash[0]) << 32n) | BigInt(digestHash[1]);
+/**
+ * The 64-bit key of a message: its digest when that is 16 hex digits (else a hash of it), XOR a hash of
+ * its topic (nothing for a record without topic, so such records still join one another by digest).
+ */
+function messageKey(digest: string, topic: string): bigint {
+  let key: bigint;
+  if (HEX_DIGEST.test(digest)) key = BigInt(`0x${digest}`);
+  else {
+    hashKey("digest", digest, "", keyHash);
+    key = (BigInt(keyHash[0]) << 32n) | BigInt(keyHash[1]);
+  }
+  if (topic === "") return key;
+  hashKey("topic", topic, "", keyHash);
+  return key ^ ((BigInt(keyHash[0]) << 32n) | BigInt(keyHash[1]));
+}
+
+/** The record's `topic`, or "" when it has none (older logs, hand-written fixtures). */
+function topicOf(record: LogRecord): string {
+  return typeof record.topic === "string" ? record.topic : "";
 }

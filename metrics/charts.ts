@@ -6,12 +6,82 @@
 
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { AggregateMetrics, Distribution } from "./aggregate.ts";
+import { SUITE_DSA, SUITE_ED25519 } from "../crypto/envelope.ts";
+import type { AggregateMetrics, CryptoCostGroup, Distribution } from "./aggregate.ts";
 
 /** Width of a chart's plotting area in CSS pixels. */
 export const CHART_WIDTH_PX = 720;
 /** Font stack for chart text: system fonts only, nothing to download. */
 export const CHART_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+
+/**
+ * The component stages of sealing (sensor) and opening (actuator), in the order they run
+ * (docs/LOG.md `published.stages`, `action.stages`). The crypto chart stacks these.
+ */
+export const COMPONENT_STAGES = [
+  "sign_ms",
+  "wrap_ms",
+  "encrypt_ms",
+  "parse_ms",
+  "verify_ms",
+  "replay_ms",
+  "unwrap_ms",
+  "decrypt_ms",
+  "commit_ms",
+] as const;
+/** Stages that time the whole seal or open: the sum of the components plus glue, never stacked on them. */
+export const TOTAL_STAGES = ["seal_ms", "total_ms"] as const;
+
+const SUITE_LABELS: Record<string, string> = { [SUITE_DSA]: "DSA", [SUITE_ED25519]: "Ed25519" };
+
+/**
+ * A short name for a suite, after its signature scheme (the only part the suites differ in); an unknown
+ * suite keeps its full name.
+ * @example
+ * ```ts
+ * suiteLabel("rsa-oaep-2048+aes-256-gcm+dsa-2048"); // "DSA"
+ * ```
+ */
+export function suiteLabel(suite: string): string {
+  return SUITE_LABELS[suite] ?? suite;
+}
+
+/**
+ * The stages of a group to stack, in running order (stages the list does not know come last, by name),
+ * with their mean in ms; whole-message totals ({@link TOTAL_STAGES}) are left out.
+ * @example
+ * ```ts
+ * componentStages(metrics.crypto.sensor[0]); // [["sign_ms", 0.63], ["wrap_ms", 0.51], ["encrypt_ms", 0.21]]
+ * ```
+ */
+export function componentStages(group: CryptoCostGroup): [string, number][] {
+  return Object.entries(group.stages)
+    .filter(([name, cost]) =>
+      !(TOTAL_STAGES as readonly string[]).includes(name) && Number.isFinite(cost.mean)
+    )
+    .sort(([a], [b]) => byRunningOrder(a, b))
+    .map(([name, cost]) => [name, cost.mean]);
+}
+
+/**
+ * A stage's name without its unit suffix, for labels.
+ * @example
+ * ```ts
+ * stageLabel("verify_ms"); // "verify"
+ * ```
+ */
+export function stageLabel(name: string): string {
+  return name.replace(/_ms$/, "");
+}
+
+/** Compares stage names by {@link COMPONENT_STAGES} order; names it does not list come last, by name. */
+function byRunningOrder(a: string, b: string): number {
+  const rank = (name: string) => {
+    const i = (COMPONENT_STAGES as readonly string[]).indexOf(name);
+    return i < 0 ? COMPONENT_STAGES.length : i;
+  };
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
 
 const OUTCOME_COLORS = { domain: ["accepted", "blocked"], range: ["#d62728", "#2ca02c"] };
 const CLASS_COLORS = { domain: ["prefix", "random"], range: ["#1f77b4", "#ff7f0e"] };
@@ -120,7 +190,8 @@ export function attackChartSpec(attacks: AggregateMetrics["attacks"]): TopLevelS
       height: { step: 18 },
       mark: { type: "bar" },
       encoding: {
-        y: { field: "class", type: "nominal", title: null },
+        // Data order: the classes in the order the attacker ran them, as in the table below the chart.
+        y: { field: "class", type: "nominal", title: null, sort: null },
         x: {
           field: "count",
           type: "quantitative",
@@ -136,37 +207,45 @@ export function attackChartSpec(attacks: AggregateMetrics["attacks"]): TopLevelS
 }
 
 /**
- * Stacked bars of mean crypto cost per stage, one bar per side (sensor/actuator), suite and epoch
- * length. `undefined` without stage data.
+ * Stacked bars of mean crypto cost per component stage, in running order, one bar per side
+ * (sensor/actuator), suite and epoch length. Whole-message totals (`seal_ms`, `total_ms`) are not stacked:
+ * they would count every stage twice. `undefined` without stage data.
  * @example
  * ```ts
  * const spec = cryptoChartSpec(metrics.crypto);
  * ```
  */
 export function cryptoChartSpec(crypto: AggregateMetrics["crypto"]): TopLevelSpec | undefined {
-  const rows: { group: string; stage: string; ms: number }[] = [];
+  const rows: { group: string; stage: string; step: number; ms: number }[] = [];
+  const stageNames = new Set<string>();
   for (const [side, groups] of Object.entries(crypto)) {
     for (const g of groups) {
-      const group = `${side} · ${g.suite} · epoch ${g.epoch_length ?? "?"}`;
-      for (const [stage, cost] of Object.entries(g.stages)) {
-        // total_ms is the sum of the others: stacking it would count everything twice.
-        if (stage === "total_ms" || !Number.isFinite(cost.mean)) continue;
-        rows.push({ group, stage: stage.replace(/_ms$/, ""), ms: cost.mean });
-      }
+      const group = `${side} · ${suiteLabel(g.suite)} · epoch ${g.epoch_length ?? "?"}`;
+      componentStages(g).forEach(([name, ms], step) => {
+        stageNames.add(name);
+        rows.push({ group, stage: stageLabel(name), step, ms });
+      });
     }
   }
   if (rows.length === 0) return undefined;
+  const stages = [...stageNames].sort(byRunningOrder).map(stageLabel);
   return {
     config: BASE_CONFIG,
     width: CHART_WIDTH_PX - 160,
-    height: { step: 22 },
+    height: { step: 28 },
     data: { values: rows },
     mark: { type: "bar" },
     encoding: {
       y: { field: "group", type: "nominal", title: null, sort: null },
       x: { field: "ms", type: "quantitative", title: "mean time per message (ms)" },
-      color: { field: "stage", type: "nominal", title: "stage", scale: { scheme: "tableau10" } },
-      order: { field: "stage" },
+      color: {
+        field: "stage",
+        type: "nominal",
+        title: "stage",
+        // Legend in running order: the sensor's stages, then the actuator's.
+        scale: { domain: stages, scheme: "tableau10" },
+      },
+      order: { field: "step", type: "quantitative" },
     },
   };
 }
@@ -206,7 +285,13 @@ export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpe
     config: BASE_CONFIG,
     data: { values: rows },
     facet: {
-      row: { field: "function", type: "nominal", title: null, header: { labelAngle: 0, labelAlign: "left" } },
+      row: {
+        field: "function",
+        type: "nominal",
+        title: null,
+        // Above each panel, not beside it: the label is long and the panels are short.
+        header: { labelOrient: "top", labelAngle: 0, labelAnchor: "start", labelFontWeight: "bold" },
+      },
     },
     resolve: { scale: { x: "independent" } },
     spec: {

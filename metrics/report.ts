@@ -1,7 +1,7 @@
 /**
  * The three outputs of `secmqtt metrics`, built from the fold's numbers: metrics.json (docs/METRICS.md),
  * summary.md (the headline tables) and report.html (one self-contained page with inline SVG charts).
- * Everything here is a function of its inputs; writing the files is the CLI's job.
+ * Everything here is a function of its inputs; metrics/write.ts writes the files.
  * @module
  */
 
@@ -13,7 +13,17 @@ import {
   PHASES,
   type TimingSummary,
 } from "./aggregate.ts";
-import { attackChartSpec, cryptoChartSpec, latencyChartSpec, renderSvg, timingChartSpec } from "./charts.ts";
+import {
+  attackChartSpec,
+  componentStages,
+  cryptoChartSpec,
+  latencyChartSpec,
+  renderSvg,
+  stageLabel,
+  suiteLabel,
+  timingChartSpec,
+  TOTAL_STAGES,
+} from "./charts.ts";
 
 /** Identifies the metrics.json layout; bumped on incompatible changes. */
 export const METRICS_SCHEMA = "secmqtt-metrics/1";
@@ -203,7 +213,7 @@ function timingTable(doc: MetricsDocument): Table {
     String(r.n),
     r.threshold === null ? "—" : String(r.threshold),
     r.leak === null ? "not measured" : r.leak ? "LEAK" : "no leak",
-    doc.recovery[fn] ? `${doc.recovery[fn].bytes_recovered}/${doc.recovery[fn].secret_bytes} bytes` : "—",
+    recovered(doc.recovery[fn]),
   ]);
   return {
     columns: ["function", "Welch t", "n per class", "threshold", "verdict", "secret recovered"],
@@ -212,23 +222,35 @@ function timingTable(doc: MetricsDocument): Table {
   };
 }
 
+/** "16/16 bytes"; just "16 bytes" when the log did not say how long the secret was. */
+function recovered(r: MetricsDocument["recovery"][string] | undefined): string {
+  if (!r) return "—";
+  return r.target_bytes === null
+    ? `${r.bytes_recovered} bytes`
+    : `${r.bytes_recovered}/${r.target_bytes} bytes`;
+}
+
 function cryptoTable(doc: MetricsDocument): Table {
   const rows: string[][] = [];
   for (const [side, groups] of Object.entries(doc.crypto)) {
     for (const g of groups) {
-      const stages = Object.entries(g.stages)
-        .map(([name, c]) => `${name.replace(/_ms$/, "")} ${ms(c.mean)}`)
-        .join(", ");
+      const stages = componentStages(g).map(([name, mean]) => `${stageLabel(name)} ${ms(mean)}`).join(", ");
+      const total = TOTAL_STAGES.map((name) => g.stages[name]).find((c) => c !== undefined);
       rows.push([
         side,
-        g.suite,
+        suiteLabel(g.suite),
         g.epoch_length === null ? "—" : String(g.epoch_length),
         String(g.count),
         stages,
+        total ? ms(total.mean) : "—",
       ]);
     }
   }
-  return { columns: ["side", "suite", "epoch", "messages", "mean ms per stage"], rows, numeric: [3] };
+  return {
+    columns: ["side", "suite", "epoch", "messages", "mean ms per stage", "total ms"],
+    rows,
+    numeric: [3, 5],
+  };
 }
 
 function benchAsTable(bench: BenchTable): Table {
@@ -326,6 +348,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0; 
 th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { background: #f0f2f5; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+th.num { white-space: nowrap; }
 figure { margin: 8px 0; overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; }
 code { font-size: 12px; background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
@@ -408,14 +431,17 @@ ${htmlTable(attackTable(doc))}</section>`,
 <p class="note">Messages the real sensor published, and what the actuator did with them.</p>
 ${htmlTable(legitTable(doc))}</section>`,
     `<section><h2>Crypto cost per stage</h2>
-<p class="note">Mean time per message of each stage, sensor (sign, wrap, encrypt, seal) and actuator (parse,
-verify, replay check, unwrap, decrypt, commit), per suite and session-key epoch length.</p>
+<p class="note">Mean time per message of each stage, sensor (sign, wrap, encrypt) and actuator (parse, verify,
+replay check, unwrap, decrypt, commit), per suite and session-key epoch length (messages per session key).
+"total" is the whole seal or open as timed on its own (stages plus encoding), so it is not stacked.
+${escapeHtml(suiteNames(doc))}</p>
 ${await chart(cryptoChartSpec(doc.crypto), "No per-stage timings in the logs (secure phase not run?).")}
 ${htmlTable(cryptoTable(doc))}</section>`,
     `<section><h2>Timing side channel</h2>
 <p class="note">Time per call for two classes of wrong guesses: <code>prefix</code> (matches all but the last
 byte) and <code>random</code> (differs at the first byte). Welch's t on measurements cropped above the 90th
-percentile; |t| above the threshold is a leak.</p>
+percentile; |t| above the threshold is a leak. "Secret recovered": bytes of a random secret found one by one
+from the compare's timing alone (<code>timing --recover</code>).</p>
 ${await chart(
       timingChartSpec(measuredTiming),
       "No timing results in the logs (run `secmqtt timing --log FILE`).",
@@ -449,6 +475,13 @@ ${sections.join("\n")}
 </body>
 </html>
 `;
+}
+
+/** "DSA = rsa-oaep-2048+aes-256-gcm+dsa-2048." for every suite that has a short label, or "". */
+function suiteNames(doc: MetricsDocument): string {
+  const suites = new Set([...doc.crypto.sensor, ...doc.crypto.actuator].map((g) => g.suite));
+  const named = [...suites].filter((suite) => suiteLabel(suite) !== suite);
+  return named.length === 0 ? "" : named.map((suite) => `${suiteLabel(suite)} = ${suite}`).join("; ") + ".";
 }
 
 function ms(x: number): string {

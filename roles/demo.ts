@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { writeReport } from "../cli/metrics.ts";
+import { writeReport } from "../metrics/write.ts";
 import type { Clock } from "../core/clock.ts";
 import { importDomainPem } from "../crypto/dsa.ts";
 import { importRsaPublicKeyPem } from "../crypto/rsa.ts";

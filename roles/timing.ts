@@ -106,7 +106,7 @@ export interface TimingResult {
 /** The outcome of the recovery attack against one function. */
 export interface RecoveryResult {
   function: string;
-  secret_bytes: number;
+  target_bytes: number;
   /** Length of the correctly recovered prefix (bytes after the first wrong guess do not count). */
   bytes_recovered: number;
   budget: number;
@@ -373,7 +373,7 @@ async function recoverSecret(
   }
   let recovered = 0;
   while (recovered < position && guess[recovered] === secret[recovered]) recovered++;
-  return { secret_bytes: secret.length, bytes_recovered: recovered, budget, queries };
+  return { target_bytes: secret.length, bytes_recovered: recovered, budget, queries };
 }
 
 /**

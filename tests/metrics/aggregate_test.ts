@@ -178,7 +178,7 @@ Deno.test("timing and recovery results keep the last run and every t", () => {
   const m = fold(`
     {${R},"role":"timing","event":"timing_result","function":"vulnerableEqual","t":900,"n":2000,"leak":true,"threshold":4.5,"percentiles_ns":{"prefix":{"p50":18},"random":{"p50":4}}}
     {${R},"role":"timing","event":"timing_result","function":"vulnerableEqual","t":1200,"n":2100,"leak":true,"threshold":4.5}
-    {${R},"role":"timing","event":"recovery_result","function":"vulnerableEqual","secret_bytes":16,"bytes_recovered":16,"budget":100,"queries":50}
+    {${R},"role":"timing","event":"recovery_result","function":"vulnerableEqual","target_bytes":16,"bytes_recovered":16,"budget":100,"queries":50}
   `);
   assert.equal(m.timing.vulnerableEqual.t, 1200);
   assert.equal(m.timing.vulnerableEqual.runs, 2);
@@ -364,4 +364,65 @@ Deno.test("counts past 255 on one attack digest stay exact (a replay flood)", ()
   );
   assert.equal(m.legit.insecure.accepted, 1);
   assert.equal(m.attack_latency_ms.insecure.count, 400);
+});
+
+Deno.test("a verbatim replay and a cross-topic replay of the same bytes each get their own codes", () => {
+  const door = `"topic":"home/secure/door"`;
+  const garage = `"topic":"home/secure/door/garage"`;
+  // Read order as in a real run: both classes sent before the actuator's reactions, the REPLAY first.
+  const m = fold(`
+    {${R},"role":"sensor","event":"published","phase":"secure",${door},"digest":"0123456789abcdef"}
+    {${R},"role":"actuator","event":"action","phase":"secure",${door},"digest":"0123456789abcdef","latency_ms":3}
+    {${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"cross-topic-replay",${garage},"digest":"0123456789abcdef"}
+    {${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"replay",${door},"digest":"0123456789abcdef"}
+    {${R},"role":"actuator","event":"rejected","phase":"secure",${door},"digest":"0123456789abcdef","code":"REPLAY"}
+    {${R},"role":"actuator","event":"rejected","phase":"secure",${garage},"digest":"0123456789abcdef","code":"BAD_SIGNATURE"}
+    {${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"replay",${door},"digest":"0123456789abcdef"}
+    {${R},"role":"actuator","event":"rejected","phase":"secure",${door},"digest":"0123456789abcdef","code":"REPLAY"}
+  `);
+  assert.deepEqual(m.attacks.secure.replay.by_code, { REPLAY: 2 });
+  assert.deepEqual(m.attacks.secure["cross-topic-replay"].by_code, { BAD_SIGNATURE: 1 });
+  assert.deepEqual(
+    [m.legit.secure.sent, m.legit.secure.accepted, m.legit.secure.falsely_rejected, m.legit.secure.not_seen],
+    [1, 1, 0, 0],
+  );
+  assert.equal(m.unattributed.secure, undefined);
+});
+
+Deno.test("the same bytes acted on under another topic are a success of the cross-topic replay", () => {
+  const m = fold(`
+    {${R},"role":"sensor","event":"published","phase":"insecure","topic":"home/door","digest":"d1"}
+    {${R},"role":"actuator","event":"action","phase":"insecure","topic":"home/door","digest":"d1","latency_ms":2}
+    {${R},"role":"attacker","event":"attack_sent","phase":"insecure","class":"cross-topic-replay","topic":"home/garage","digest":"d1"}
+    {${R},"role":"actuator","event":"action","phase":"insecure","topic":"home/garage","digest":"d1","latency_ms":50}
+  `);
+  assert.equal(m.attacks.insecure["cross-topic-replay"].accepted, 1);
+  assert.equal(m.legit.insecure.accepted, 1);
+  assert.equal(m.latency_ms.insecure.count, 1);
+});
+
+Deno.test("a replay the actuator took for a redelivery is blocked as DUPLICATE, not NOT_SEEN", () => {
+  const door = `"topic":"home/secure/door"`;
+  const m = fold(`
+    {${R},"role":"sensor","event":"published","phase":"secure",${door},"digest":"s1"}
+    {${R},"role":"actuator","event":"action","phase":"secure",${door},"digest":"s1","latency_ms":3}
+    {${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"replay",${door},"digest":"s1"}
+    {${R},"role":"actuator","event":"duplicate","phase":"secure",${door},"digest":"s1"}
+    {${R},"role":"actuator","event":"duplicate","phase":"secure",${door},"digest":"s1"}
+    {${R},"role":"sensor","event":"published","phase":"secure",${door},"digest":"s2"}
+    {${R},"role":"actuator","event":"action","phase":"secure",${door},"digest":"s2","latency_ms":3}
+    {${R},"role":"actuator","event":"duplicate","phase":"secure",${door},"digest":"s2"}
+  `);
+  assert.deepEqual(m.attacks.secure.replay.by_code, { DUPLICATE: 1 });
+  // One duplicate of s1 is left over after the replay's copy, and s2's is a plain QoS 1 redelivery.
+  assert.equal(m.legit.secure.duplicates, 2);
+  assert.equal(m.legit.secure.accepted, 2);
+});
+
+Deno.test("a recovery result whose secret length was redacted by the log keeps it unknown, not 0", () => {
+  const m = fold(`
+    {${R},"role":"timing","event":"recovery_result","function":"vulnerableEqual","target_bytes":"[redacted]","bytes_recovered":16,"budget":100,"queries":50}
+  `);
+  assert.equal(m.recovery.vulnerableEqual.target_bytes, null);
+  assert.equal(m.recovery.vulnerableEqual.bytes_recovered, 16);
 });

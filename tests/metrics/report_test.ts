@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { syntheticLogLines } from "../../bench/metrics_bigl.ts";
-import { parseBenchTable, writeReport } from "../../cli/metrics.ts";
+import { parseBenchTable } from "../../cli/metrics.ts";
+import type { CryptoCostGroup } from "../../metrics/aggregate.ts";
+import { cryptoChartSpec } from "../../metrics/charts.ts";
+import { metricsDocument, summaryMarkdown } from "../../metrics/report.ts";
+import { writeReport } from "../../metrics/write.ts";
 
 /** Writes a realistic fixture log (both phases, every attack class, timing results, one bad line). */
 async function fixture(dir: string): Promise<string> {
@@ -146,4 +150,70 @@ Deno.test("bench tables parse from {columns, rows} or from an array of objects",
     rows: [[1]],
   });
   assert.throws(() => parseBenchTable("{}"), /--bench expects/);
+});
+
+/** A crypto cost group with the given mean per stage (p50 and p95 equal to the mean). */
+function costGroup(suite: string, means: Record<string, number>): CryptoCostGroup {
+  const stages = Object.fromEntries(Object.entries(means).map(([k, v]) => [k, { mean: v, p50: v, p95: v }]));
+  return { suite, epoch_length: 1, count: 10, stages };
+}
+
+Deno.test("the crypto chart stacks component stages only, in running order, under short suite labels", () => {
+  const spec = cryptoChartSpec({
+    sensor: [
+      costGroup("rsa-oaep-2048+aes-256-gcm+dsa-2048", {
+        encrypt_ms: 3,
+        sign_ms: 1,
+        wrap_ms: 2,
+        seal_ms: 6.5,
+      }),
+    ],
+    actuator: [
+      costGroup("rsa-oaep-2048+aes-256-gcm+ed25519", {
+        parse_ms: 1,
+        verify_ms: 1,
+        replay_ms: 1,
+        unwrap_ms: 1,
+        decrypt_ms: 1,
+        commit_ms: 1,
+        total_ms: 6.2,
+      }),
+    ],
+  })!;
+  const rows = (spec.data as { values: { group: string; stage: string; ms: number }[] }).values;
+  const total = (group: string) => rows.filter((r) => r.group === group).reduce((sum, r) => sum + r.ms, 0);
+  assert.equal(total("sensor · DSA · epoch 1"), 6);
+  assert.equal(total("actuator · Ed25519 · epoch 1"), 6);
+  assert.deepEqual(
+    rows.filter((r) => r.group.startsWith("sensor")).map((r) => r.stage),
+    ["sign", "wrap", "encrypt"],
+  );
+  assert.ok(!rows.some((r) => r.stage === "seal" || r.stage === "total"));
+});
+
+Deno.test("the timing table shows recovered/secret bytes, and only recovered bytes when the length is unknown", () => {
+  const aggregate = {
+    lines: 0,
+    records: 0,
+    bad_lines: 0,
+    bad_line_examples: [],
+    runs: [],
+    events: {},
+    latency_ms: {},
+    attack_latency_ms: {},
+    overhead: { mean_ratio: null, p50_ratio: null, p95_ratio: null, p99_ratio: null },
+    attacks: {},
+    legit: {},
+    unattributed: {},
+    crypto: { sensor: [], actuator: [] },
+    timing: {},
+    recovery: {
+      vulnerableEqual: { target_bytes: 16, bytes_recovered: 16, budget: 10, queries: 5 },
+      constantTimeEqual: { target_bytes: null, bytes_recovered: 0, budget: 10, queries: 10 },
+    },
+    broker: { auth_failed: {}, acl_denied: 0, client_connected: 0 },
+  };
+  const md = summaryMarkdown(metricsDocument(aggregate, [], new Date(0)));
+  assert.match(md, /\| vulnerableEqual \|.*\| 16\/16 bytes \|/);
+  assert.match(md, /\| constantTimeEqual \|.*\| 0 bytes \|/);
 });
