@@ -13,6 +13,7 @@ import { attackCommand } from "./cli/attack.ts";
 import { timingCommand } from "./cli/timing.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { demoCommand } from "./cli/demo.ts";
+import { loadCommand } from "./cli/load.ts";
 import { metricsCommand } from "./cli/metrics.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   attackCommand,
   timingCommand,
   metricsCommand,
+  loadCommand,
 ];
 
 /** The tool's version, printed by `--version`. */

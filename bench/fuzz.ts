@@ -2028,9 +2028,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   try {
     let index = 0;
     while (index < options.cases) {
-      // Now and then a burst, to fill the actuator's bounded queue (OVERLOADED).
+      // Now and then a burst, past the bounded queue and its waiting list (the fake transport ignores
+      // backpressure), so OVERLOADED is reached.
       const size = runActuator && rng.chance(0.01)
-        ? Math.min(rng.range(2, FUZZ_QUEUE_LIMIT + 5), options.cases - index)
+        ? Math.min(rng.range(2, 2 * FUZZ_QUEUE_LIMIT + 5), options.cases - index)
         : 1;
       const batch: FuzzCase[] = [];
       for (let k = 0; k < size; k++) batch.push(await generateCase(rng, home, options.target, index++));

@@ -6,11 +6,18 @@
  */
 
 import type { Clock } from "../core/clock.ts";
-import { EpochKeyCache, type Suite, SUITE_SIGNATURE_SCHEME, SUITES } from "../crypto/envelope.ts";
+import {
+  DEFAULT_KEY_CACHE_ENTRIES,
+  EpochKeyCache,
+  type Suite,
+  SUITE_SIGNATURE_SCHEME,
+  SUITES,
+} from "../crypto/envelope.ts";
 import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
 import { importSigningKeyPem } from "../crypto/signature.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
+import { CommitBatcher } from "../roles/commit_batcher.ts";
 import { secureOpener, trustResolver } from "../roles/secure_actuator.ts";
 import { secureSealer } from "../roles/secure_sensor.ts";
 import type { ReadingSealer } from "../roles/sensor.ts";
@@ -99,7 +106,8 @@ export async function secureSensorSetup(
 }
 
 /**
- * Actuator-side Phase II setup: RSA private key, trust list, replay database, key cache.
+ * Actuator-side Phase II setup: RSA private key, trust list, replay database, key cache, and with
+ * `batchMs` a group-commit batcher for the replay database.
  * A corrupt replay database throws (the actuator refuses to start; the file is left untouched).
  * @example
  * ```ts
@@ -109,7 +117,7 @@ export async function secureSensorSetup(
 export async function secureActuatorSetup(
   values: ParsedFlags["values"],
   actuatorId: string,
-  options: { windowMs: number; log: Log; clock: Clock },
+  options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
 ): Promise<{ open: MessageOpener; close(): void }> {
   const paths = homePaths(keysDir(values));
   const trust = loadTrustList(paths.trust);
@@ -119,6 +127,9 @@ export async function secureActuatorSetup(
   if (!mode.ok) options.log.event("error", { code: mode.code, detail: mode.detail });
   const recipientPrivateKey = await importRsaPrivateKeyPem(keyText);
   const replay = ReplayStore.open((values.state as string | undefined) ?? paths.replayDb(actuatorId));
+  const batcher = options.batchMs === undefined
+    ? undefined
+    : new CommitBatcher({ replay, clock: options.clock }, { maxDelayMs: options.batchMs });
   return {
     open: secureOpener({
       clock: options.clock,
@@ -126,7 +137,10 @@ export async function secureActuatorSetup(
       replay,
       recipientPrivateKey,
       timestampWindowMs: options.windowMs,
-      keyCache: new EpochKeyCache(),
+      // One live epoch key per sender, and room for the next during a change-over: an LRU smaller than
+      // the fleet evicts every key before its reuse, and each message would cost an RSA private operation.
+      keyCache: new EpochKeyCache(Math.max(DEFAULT_KEY_CACHE_ENTRIES, 2 * Object.keys(trust.senders).length)),
+      batcher,
     }),
     close: () => replay.close(),
   };

@@ -1,7 +1,9 @@
 /**
  * The door actuator: subscribes, hands every message to an opener (Phase I trusts plaintext JSON, Phase II
  * opens envelopes), performs the action only on an accepted reading, and logs every rejection with its code.
- * Messages are handled one at a time in arrival order from a bounded queue, so a flood cannot grow memory.
+ * Messages wait in a bounded queue, so a flood cannot grow memory, and are acted on in arrival order; by
+ * default they are also judged one at a time, and with `concurrency` several are judged at once (so a
+ * group-committing opener can batch their counters).
  * @module
  */
 
@@ -30,6 +32,11 @@ export interface ActuatorOptions {
   phase: Phase;
   /** Messages waiting beyond this are rejected as `OVERLOADED` (default 1024). */
   queueLimit?: number;
+  /**
+   * Messages handed to the opener before the earliest of them is concluded (default 1). Verdicts are
+   * still acted on and logged in arrival order; the opener must commit in the order it was called.
+   */
+  concurrency?: number;
 }
 
 /** What the actuator needs from the outside world. */
@@ -78,9 +85,17 @@ export const plaintextOpener: MessageOpener = (_topic, payload) => Promise.resol
 export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps): Promise<RunningActuator> {
   const { clock, log } = deps;
   const queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
+  const concurrency = options.concurrency ?? 1;
   const stats: ActuatorStats = { received: 0, acted: 0, rejected: 0, duplicates: 0, byCode: {} };
-  const queue: { topic: string; payload: Uint8Array; receivedAt: number }[] = [];
+  type Queued = { topic: string; payload: Uint8Array };
+  const queue: Queued[] = [];
   let draining: Promise<void> | undefined;
+  /** Wakes the drain loop when a message arrives or one is concluded. */
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    wake?.();
+    wake = undefined;
+  };
 
   const reject = (
     topic: string,
@@ -102,18 +117,20 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
     });
   };
 
-  const handle = async (topic: string, payload: Uint8Array, receivedAt: number) => {
-    let verdict: Verdict;
+  const judge = async (topic: string, payload: Uint8Array): Promise<Verdict> => {
     try {
-      verdict = await deps.open(topic, payload);
+      return await deps.open(topic, payload);
     } catch (error) {
       // An opener must not throw; if one does, the message is still rejected and the actuator keeps serving.
-      verdict = {
+      return {
         ok: false,
         code: "MALFORMED",
         detail: `opener failed: ${error instanceof Error ? error.message : error}`,
       };
     }
+  };
+
+  const conclude = async (topic: string, payload: Uint8Array, verdict: Verdict) => {
     if (!verdict.ok && verdict.code === "DUPLICATE") {
       stats.duplicates++;
       log.event("duplicate", {
@@ -136,26 +153,76 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       counter: reading.counter,
       door: reading.event,
       digest: payloadDigest(payload),
-      latency_ms: Math.round((receivedAt - reading.timestamp) * 1000) / 1000,
+      // End to end: from the sensor's timestamp (taken before sealing) to the action, verification included.
+      latency_ms: Math.round((clock.now() - reading.timestamp) * 1000) / 1000,
       ...verdict.fields,
     });
   };
 
   const drain = async () => {
-    while (queue.length > 0) {
-      const next = queue.shift()!;
-      await handle(next.topic, next.payload, next.receivedAt);
+    const judging = new Set<Promise<void>>();
+    let lastConcluded: Promise<void> = Promise.resolve();
+    let failure: { error: unknown } | undefined;
+    while (queue.length > 0 || judging.size > 0) {
+      if (failure) throw failure.error; // as with one message at a time: a failing action stops the drain
+      while (queue.length > 0 && judging.size < concurrency) {
+        const next = queue.shift()!;
+        if (waiting.length > 0) admit();
+        const verdict = judge(next.topic, next.payload);
+        const previous = lastConcluded;
+        const concluded = (async () => {
+          const decided = await verdict;
+          await previous; // act and log in arrival order
+          if (!failure) await conclude(next.topic, next.payload, decided);
+        })();
+        const settled = () => {
+          judging.delete(concluded);
+          poke();
+        };
+        lastConcluded = concluded.then(settled, (error) => {
+          failure ??= { error };
+          settled();
+        });
+        judging.add(concluded);
+      }
+      await new Promise<void>((resolve) => wake = resolve);
     }
     draining = undefined;
   };
 
+  // Flow control: a message that finds the queue full waits outside it, and the transport is told to
+  // hold back the next one (MQTT.js then stops reading the socket and withholds the PUBACK, so the broker
+  // queues for us). Only a transport that ignores that signal can overfill the waiting list; beyond a
+  // second queue's worth, messages are refused as OVERLOADED, so memory stays bounded either way.
+  const waiting: { message: Queued; admitted: () => void }[] = [];
+  const admit = () => {
+    while (waiting.length > 0 && queue.length < queueLimit) {
+      const next = waiting.shift()!;
+      queue.push(next.message);
+      next.admitted();
+    }
+    poke();
+    draining ??= drain();
+  };
   deps.transport.onMessage((topic, payload) => {
     stats.received++;
-    if (queue.length >= queueLimit) {
-      return reject(topic, payload, "OVERLOADED", `queue full (${queueLimit} waiting)`);
+    const message = { topic, payload };
+    if (queue.length < queueLimit && waiting.length === 0) {
+      queue.push(message);
+      poke();
+      draining ??= drain();
+      return;
     }
-    queue.push({ topic, payload, receivedAt: clock.now() });
-    draining ??= drain();
+    if (waiting.length >= queueLimit) {
+      reject(
+        topic,
+        payload,
+        "OVERLOADED",
+        `queue full (${queueLimit} waiting and ${waiting.length} held back)`,
+      );
+      return;
+    }
+    return new Promise<void>((admitted) => waiting.push({ message, admitted }));
   });
   await deps.transport.subscribe(options.topic, { qos: options.qos });
   log.event("role_started", { phase: options.phase, topic: options.topic, queue_limit: queueLimit });

@@ -18,8 +18,9 @@ import { importVerifyingKeyPem } from "../crypto/signature.ts";
 import { lookup, type TrustList } from "../store/trust.ts";
 import { utf8Decode } from "../crypto/codec.ts";
 import { payloadDigest } from "../core/digest.ts";
-import type { ReplayState } from "../store/replay.ts";
+import type { AcceptResult, ReplayState } from "../store/replay.ts";
 import type { MessageOpener, Verdict } from "./actuator.ts";
+import type { CommitBatcher } from "./commit_batcher.ts";
 import { validateReading } from "./door.ts";
 
 /** Reason code for a QoS 1 redelivery of a message already acted on (logged as `duplicate`). */
@@ -42,6 +43,11 @@ export interface SecureOpenerDeps {
   keyCache: EpochKeyCache;
   /** High-resolution timer for stage costs (default performance.now). */
   perfNow?: () => number;
+  /**
+   * Group commit: counters are recorded in batches (one durable transaction each) instead of one
+   * transaction per message; a verdict still waits until its counter is durable. Default: none.
+   */
+  batcher?: Pick<CommitBatcher, "submit">;
 }
 
 /**
@@ -59,8 +65,34 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
     recent.set(key, digest);
     if (recent.size > RECENT_ACCEPTED_LIMIT) recent.delete(recent.keys().next().value!);
   };
+  const commit = async (sender: string, counter: number): Promise<AcceptResult> => {
+    if (!deps.batcher) return deps.replay.accept(sender, counter);
+    const outcome = await deps.batcher.submit(sender, counter);
+    if (outcome.ok || outcome.code === "REPLAY") return outcome;
+    throw new Error(outcome.detail);
+  };
+  // Counters reach the replay store in the order messages were handed to the opener, even when several
+  // are opened at once and finish out of order: a sender's counter 6 committed before its 5 would turn
+  // the 5 into a false REPLAY.
+  let previousCommit: Promise<void> = Promise.resolve();
 
   return async (topic, payload): Promise<Verdict> => {
+    const myTurn = previousCommit;
+    let releaseTurn!: () => void;
+    previousCommit = new Promise((resolve) => releaseTurn = resolve);
+    try {
+      return await judge(topic, payload, myTurn, releaseTurn);
+    } finally {
+      releaseTurn();
+    }
+  };
+
+  async function judge(
+    topic: string,
+    payload: Uint8Array,
+    myTurn: Promise<void>,
+    releaseTurn: () => void,
+  ): Promise<Verdict> {
     const start = perfNow();
     const result = await open(payload, topic, {
       clock: deps.clock,
@@ -112,11 +144,14 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
         fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
       };
     }
+    await myTurn;
     const commitStart = perfNow();
     // Commit before acting: once this returns, a replay of this counter is refused even after a crash.
     let accepted;
     try {
-      accepted = deps.replay.accept(message.sender, message.counter);
+      const committed = commit(message.sender, message.counter);
+      releaseTurn(); // submitted (or, unbatched, already written): the next message may queue its counter
+      accepted = await committed;
     } catch (error) {
       // Never act without recording: a failed commit is a rejection, and says why.
       const detail = error instanceof Error ? error.message : String(error);
@@ -124,6 +159,15 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
     }
     const commitMs = perfNow() - commitStart;
     if (!accepted.ok) {
+      // Two copies of one message opened side by side both look fresh until the first is committed.
+      if (recent.get(`${message.sender}\0${message.counter}`) === payloadDigest(payload)) {
+        return {
+          ok: false,
+          code: DUPLICATE_CODE,
+          detail: "QoS 1 redelivery of a message already acted on",
+          fields: { sensor_id: message.sender, counter: message.counter },
+        };
+      }
       return {
         ok: false,
         code: "REPLAY",
@@ -141,7 +185,7 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
         stages: { ...stages, commit_ms: round(commitMs), total_ms: round(perfNow() - start) },
       },
     };
-  };
+  }
 }
 
 function round(ms: number | undefined): number {

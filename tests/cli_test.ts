@@ -6,13 +6,17 @@ import { runSecmqtt } from "./integration/cli_process.ts";
 Deno.test("secmqtt --help lists every subcommand", async () => {
   const { code, stdout } = await runSecmqtt(["--help"]);
   assert.equal(code, 0);
-  for (const name of ["demo", "keygen", "broker", "sensor", "actuator", "attack", "timing", "metrics"]) {
+  for (
+    const name of ["demo", "keygen", "broker", "sensor", "actuator", "attack", "timing", "metrics", "load"]
+  ) {
     assert.match(stdout, new RegExp(`^  ${name} `, "m"), `--help lists ${name}`);
   }
 });
 
 Deno.test("every subcommand answers --help with exit 0", async () => {
-  for (const name of ["demo", "keygen", "broker", "sensor", "actuator", "attack", "timing", "metrics"]) {
+  for (
+    const name of ["demo", "keygen", "broker", "sensor", "actuator", "attack", "timing", "metrics", "load"]
+  ) {
     const { code, stdout } = await runSecmqtt([name, "--help"]);
     assert.equal(code, 0, name);
     assert.match(stdout, /Usage:\s+secmqtt /, name);

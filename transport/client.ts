@@ -29,8 +29,12 @@ export interface MqttConnectOptions {
 /** How long {@link MqttTransport.close} waits for in-flight messages before closing anyway. */
 export const CLOSE_GRACE_MS = 2000;
 
-/** A handler for incoming messages; `payload` is the exact bytes from the wire. */
-export type MessageHandler = (topic: string, payload: Uint8Array) => void;
+/**
+ * A handler for incoming messages; `payload` is the exact bytes from the wire. A handler that returns a
+ * promise applies backpressure: the next message is not read, and this one not acknowledged, until it
+ * settles.
+ */
+export type MessageHandler = (topic: string, payload: Uint8Array) => unknown;
 
 /** A connected client. */
 export interface MqttTransport {
@@ -99,12 +103,20 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
   // A resumed session's queued messages arrive right after CONNACK, before the caller can register a
   // handler; they are held here (already acknowledged to the broker) and handed to the first handler.
   const handlers: MessageHandler[] = [];
-  const pending: [string, Uint8Array][] = [];
+  const pending: { topic: string; payload: Uint8Array; delivered: () => void }[] = [];
+  let delivery: Promise<unknown> = Promise.resolve();
+  const deliver = (topic: string, payload: Uint8Array) => Promise.all(handlers.map((h) => h(topic, payload)));
   client.on("message", (topic, payload) => {
     const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
-    if (handlers.length === 0) pending.push([topic, bytes]);
-    else for (const handler of handlers) handler(topic, bytes);
+    delivery = handlers.length > 0
+      ? deliver(topic, bytes)
+      : new Promise<void>((delivered) => pending.push({ topic, payload: bytes, delivered }));
   });
+  // MQTT.js calls handleMessage right after emitting 'message', sends the PUBACK and reads the next packet
+  // only once its callback runs: waiting for the handlers here is what carries backpressure to the broker.
+  client.handleMessage = (_packet, callback) => {
+    delivery.then(() => callback(), () => callback());
+  };
   client.on("connect", () => stateHandlers.forEach((h) => h("connected")));
   client.on("reconnect", () => stateHandlers.forEach((h) => h("reconnecting")));
   client.on("offline", () => stateHandlers.forEach((h) => h("offline")));
@@ -146,7 +158,9 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
     },
     onMessage(handler) {
       handlers.push(handler);
-      for (const [topic, payload] of pending.splice(0)) handler(topic, payload);
+      for (const early of pending.splice(0)) {
+        Promise.resolve(handler(early.topic, early.payload)).then(early.delivered, early.delivered);
+      }
     },
     onState(handler) {
       stateHandlers.push(handler);

@@ -29,6 +29,12 @@ const LEGIT_INTERVAL_MS = 100;
 const P95_FACTOR = 10;
 /** Floor for the calm p95 in the comparison, so a very fast calm run does not make the bound meaningless. */
 const P95_FLOOR_MS = 100;
+/**
+ * A forged envelope claims the real sensor with a fresh time stamp, so only a signature verification
+ * (~0.3 ms for DSA-2048 here) can refuse it: legit latency grows with the forgeries queued ahead. The
+ * bound allows 1 ms each, about three times the measured cost, for a loaded CI machine.
+ */
+const FORGERY_COST_BOUND_MS = 1;
 
 function mosquittoPubAvailable(): boolean {
   try {
@@ -132,8 +138,9 @@ for (const kind of ["cheap", "forged"] as const) {
   Deno.test({
     name: kind === "cheap"
       ? "flood of garbage, oversize, malformed, unknown-sender and stale envelopes: every legit message is " +
-        `acted on, p95 latency within ${P95_FACTOR}x of calm`
-      : "flood of well-formed envelopes with forged signatures: none acted on; what it costs legit traffic",
+        `acted on, p95 latency within ${P95_FACTOR}x max(calm, ${P95_FLOOR_MS} ms)`
+      : "flood of well-formed envelopes with forged signatures: every legit message is acted on, delayed by " +
+        `at most ${FORGERY_COST_BOUND_MS} ms per forgery queued ahead`,
     ignore,
     async fn() {
       const home = await makeTestHome();
@@ -144,6 +151,8 @@ for (const kind of ["cheap", "forged"] as const) {
         `password_file ${paths.passwd}`,
         `acl_file ${paths.acl}`,
         "user root",
+        // As broker-config/mosquitto.secure.conf: room to queue a flood for the actuator rather than drop.
+        "max_queued_messages 100000",
         `log_dest file ${mosquittoLog}`,
         "log_type error",
         "log_type warning",
@@ -245,7 +254,7 @@ for (const kind of ["cheap", "forged"] as const) {
           `flood (${kind}): ${sent} attacker messages in ${ms} ms; actuator verdicts ${
             JSON.stringify(byCode)
           }; ` +
-            `legit: ${legitActed.size}/${LEGIT_MESSAGES} acted on, ${legitRejected.length} OVERLOADED, ` +
+            `legit: ${legitActed.size}/${LEGIT_MESSAGES} acted on, ${legitRejected.length} rejected, ` +
             `${legitUnseen.length} never reached the actuator (Mosquitto logged dropping: ${brokerDropped}); ` +
             `PUBACK-to-action p50/p95 calm ${calm.p50.toFixed(1)}/${calm.p95.toFixed(1)} ms, ` +
             `under flood ${underFlood.p50.toFixed(1)}/${underFlood.p95.toFixed(1)} ms`,
@@ -254,22 +263,25 @@ for (const kind of ["cheap", "forged"] as const) {
         assert.ok(sent >= 1000, `the flood got going (${sent} messages)`);
         assert.equal(attackerActions.length, 0, "no attacker message acted on");
         for (const action of actions) assert.ok(legit.has(action.digest) || calmDigests.has(action.digest));
-        // Where legit messages go under flood (see docs/RELIABILITY.md, Flood): acted on, refused by the
-        // actuator's full queue as OVERLOADED, or dropped by Mosquitto's per-client queue limit, which it
-        // logs. Nothing else: no legit message is refused for any other reason.
-        assert.ok(legitRejected.every((r) => r.code === "OVERLOADED"), JSON.stringify(legitRejected));
-        assert.ok(
-          legitUnseen.length === 0 || brokerDropped,
-          "a legit message vanished without a broker drop",
-        );
+        // Backpressure (the actuator withholds PUBACKs while its queue is full) and room in Mosquitto's queue
+        // for it: every legit message is acted on, none refused, none dropped on the way.
+        assert.equal(legitActed.size, LEGIT_MESSAGES, "every legit message acted on under flood");
+        assert.equal(legitRejected.length, 0, JSON.stringify(legitRejected));
+        assert.equal(legitUnseen.length, 0, "no legit message lost");
+        assert.ok(!brokerDropped, "Mosquitto dropped nothing for the actuator");
         const expectedCodes = kind === "cheap"
-          ? ["MALFORMED", "OVERSIZE", "UNKNOWN_SENDER", "STALE", "OVERLOADED"]
-          : ["BAD_SIGNATURE", "OVERLOADED"];
+          ? ["MALFORMED", "OVERSIZE", "UNKNOWN_SENDER", "STALE"]
+          : ["BAD_SIGNATURE"];
         for (const code of Object.keys(byCode)) assert.ok(expectedCodes.includes(code), `unexpected ${code}`);
         if (kind === "cheap") {
           assert.ok(
             underFlood.p95 <= P95_FACTOR * Math.max(calm.p95, P95_FLOOR_MS),
             `p95 under flood ${underFlood.p95} ms exceeds ${P95_FACTOR}x calm ${calm.p95} ms`,
+          );
+        } else {
+          assert.ok(
+            underFlood.p95 <= calm.p95 + sent * FORGERY_COST_BOUND_MS,
+            `p95 under flood ${underFlood.p95} ms exceeds calm ${calm.p95} ms + ${sent} forgeries × ${FORGERY_COST_BOUND_MS} ms`,
           );
         }
       } finally {

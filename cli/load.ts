@@ -1,0 +1,436 @@
+/**
+ * `secmqtt load`: N secure sensors in this process against one secure actuator in a child process
+ * (`secmqtt actuator --secure`), through the embedded broker or an external one, and a table of what
+ * the actuator managed: accepted/s, latency percentiles, rejects by code, its peak RSS and CPU time.
+ * @module
+ */
+
+import { loadBrokerPolicy } from "../auth/policy.ts";
+import { systemClock } from "../core/clock.ts";
+import { type LogRecord, newRunId, parseLogLine } from "../log/jsonl.ts";
+import { createHome, SUITE_BY_NAME } from "../roles/keygen.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MAX_IN_FLIGHT,
+  type LoadSummary,
+  type ObservedActuator,
+  runLoad,
+} from "../roles/load.ts";
+import { DEFAULT_ACTUATOR_ID, homePaths } from "../store/home.ts";
+import { loadTrustList, lookup } from "../store/trust.ts";
+import { startBroker } from "../transport/broker.ts";
+import { choiceFlag, type Command, intFlag, openLogFromFlags, parseFlags, UsageError } from "./common.ts";
+import { RuntimeFailure } from "./runtime.ts";
+
+/** Default group-commit delay of the actuator under load, ms. */
+export const DEFAULT_LOAD_BATCH_MS = 2;
+/** How long the actuator child may take to subscribe, ms. */
+const ACTUATOR_START_TIMEOUT_MS = 30_000;
+
+const HELP = `Usage: secmqtt load [--sensors N] [--duration-s S | --messages M] [options]
+
+Runs N secure sensors in this process (each with its own key, persistent counter and key epoch) against
+one secure actuator started as a child process ('secmqtt actuator --secure'), and prints what the actuator
+managed: messages sent, accepted, accepted/s, latency p50/p95/p99 (sensor starts sealing → actuator acted
+with the counter durable), rejects by code, the actuator's peak RSS (VmHWM) and CPU time.
+
+Without --rate-per-sensor-hz the sensors send as fast as the actuator concludes messages, with at most
+--max-in-flight sent but not yet concluded (closed loop: measures capacity). With it, each sensor sends
+at that rate whatever happens (open loop: overload shows as latency and OVERLOADED rejects).
+
+  --sensors N              simulated sensors, named sensor-0001 … (default 1000)
+  --duration-s S           send for S seconds (default 60)
+  --messages M             send M messages in total instead
+  --rate-per-sensor-hz R   open loop at R messages/s per sensor (decimal allowed)
+  --max-in-flight W        closed loop: at most W messages unconcluded (default ${DEFAULT_MAX_IN_FLIGHT})
+  --epoch N                messages per key epoch (default 100)
+  --suite dsa|ed25519      signature suite of a new home (default dsa)
+  --broker embedded|URL    the embedded broker (default, enforcing the home's passwd/acl) or mqtt://host:port
+                           of a broker already configured with the home's passwd and acl files
+  --keys DIR               reuse the home in DIR (created there if missing; counters and replay state
+                           carry over); default: a fresh home in a temp dir, removed afterwards
+  --connections C          MQTT connections the sensors share (default: one per sensor)
+  --batch-ms MS|off        the actuator's group-commit delay (default ${DEFAULT_LOAD_BATCH_MS}; off: one fsync per message)
+  --log FILE               append the actuator's and the load's JSONL events to FILE
+  --json                   print the summary as one JSON object instead of the table`;
+
+/** The `load` subcommand. */
+export const loadCommand: Command = {
+  name: "load",
+  summary: "many secure sensors against one actuator: accepted/s, latency, rejects, actuator RSS",
+  help: HELP,
+  async run(argv, io) {
+    const flags = parseFlags(argv, {
+      sensors: { type: "string" },
+      "duration-s": { type: "string" },
+      messages: { type: "string" },
+      "rate-per-sensor-hz": { type: "string" },
+      "max-in-flight": { type: "string" },
+      epoch: { type: "string" },
+      suite: { type: "string" },
+      broker: { type: "string" },
+      keys: { type: "string" },
+      connections: { type: "string" },
+      "batch-ms": { type: "string" },
+      log: { type: "string" },
+      json: { type: "boolean" },
+    });
+    if (flags.help) {
+      io.out(HELP);
+      return 0;
+    }
+    const v = flags.values;
+    const sensorCount = intFlag(v, "sensors", { min: 1, max: 9999, default: 1000 })!;
+    if (v["duration-s"] !== undefined && v.messages !== undefined) {
+      throw new UsageError("give --duration-s or --messages, not both");
+    }
+    const messages = intFlag(v, "messages", { min: 1 });
+    const durationS = messages === undefined ? intFlag(v, "duration-s", { min: 1, default: 60 }) : undefined;
+    const rate = rateFlag(v["rate-per-sensor-hz"] as string | undefined);
+    const maxInFlight = intFlag(v, "max-in-flight", {
+      min: 1,
+      max: 100_000,
+      default: DEFAULT_MAX_IN_FLIGHT,
+    })!;
+    const epochLength = intFlag(v, "epoch", { min: 1, max: 65_536, default: 100 })!;
+    const suiteName = choiceFlag(v, "suite", ["dsa", "ed25519"] as const, "dsa");
+    const connections = intFlag(v, "connections", { min: 1, max: sensorCount, default: sensorCount })!;
+    const batchMs = v["batch-ms"] === "off"
+      ? undefined
+      : intFlag(v, "batch-ms", { min: 0, max: 1000, default: DEFAULT_LOAD_BATCH_MS });
+    const brokerFlag = (v.broker as string | undefined) ?? "embedded";
+    if (brokerFlag !== "embedded" && !/^mqtt:\/\/[^/]+:\d+\/?$/.test(brokerFlag)) {
+      throw new UsageError(`--broker expects embedded or mqtt://host:port, got '${brokerFlag}'`);
+    }
+
+    const run = Deno.env.get("SECMQTT_RUN") ?? newRunId();
+    const givenKeys = v.keys as string | undefined;
+    const keysDir = givenKeys ?? await Deno.makeTempDir({ prefix: "secmqtt-load-" });
+    const cleanups: (() => Promise<void> | void)[] = [];
+    if (givenKeys === undefined) cleanups.push(() => Deno.remove(keysDir, { recursive: true }));
+    const logPath = (v.log as string | undefined) ??
+      await Deno.makeTempFile({ prefix: "secmqtt-load-", suffix: ".jsonl" });
+    if (v.log === undefined) cleanups.push(() => Deno.remove(logPath));
+    const log = openLogFromFlags({ log: logPath }, "load");
+    try {
+      const sensorIds = Array.from(
+        { length: sensorCount },
+        (_, i) => `sensor-${String(i + 1).padStart(4, "0")}`,
+      );
+      const paths = homePaths(keysDir);
+      if (!exists(paths.trust)) {
+        const started = performance.now();
+        await createHome({
+          outDir: keysDir,
+          sensors: sensorIds,
+          actuatorId: DEFAULT_ACTUATOR_ID,
+          suite: SUITE_BY_NAME[suiteName],
+          force: false,
+        });
+        io.err(
+          `created a home of ${sensorCount} ${suiteName} sensors in ${
+            Math.round(performance.now() - started)
+          } ms`,
+        );
+      } else {
+        const trust = loadTrustList(paths.trust);
+        const missing = sensorIds.find((id) => lookup(trust, id) === undefined);
+        if (missing) {
+          throw new UsageError(
+            `${paths.trust} has no ${missing}; make the home with keygen --sensors ${sensorCount}`,
+          );
+        }
+      }
+
+      let brokerUrl = brokerFlag;
+      if (brokerFlag === "embedded") {
+        const broker = await startBroker({
+          port: 0,
+          log: log.forRole("broker"),
+          policy: loadBrokerPolicy(paths.passwd, paths.acl),
+          logMessages: false,
+        });
+        cleanups.unshift(() => broker.close());
+        brokerUrl = broker.url;
+      }
+
+      const actuator = await spawnActuator({ keysDir, brokerUrl, logPath, batchMs, run });
+      cleanups.unshift(() => actuator.stop());
+      const ownCpuAtStart = cpuMsOf(Deno.pid);
+      const summary = await runLoad({
+        keysDir,
+        sensorIds,
+        actuatorId: DEFAULT_ACTUATOR_ID,
+        durationMs: durationS === undefined ? undefined : durationS * 1000,
+        messages,
+        ratePerSensorHz: rate,
+        maxInFlight,
+        epochLength,
+        connections,
+        drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
+      }, {
+        clock: systemClock,
+        log,
+        brokerUrl,
+        actuator,
+        signal: io.signal,
+        progress: io.isTerminal ? (line) => io.err(line) : undefined,
+      });
+      const ownCpu = cpuMsOf(Deno.pid);
+      const setting = {
+        broker: brokerFlag,
+        batchMs,
+        loadCpuS: ownCpu === undefined || ownCpuAtStart === undefined
+          ? undefined
+          : Math.round(ownCpu - ownCpuAtStart) / 1000,
+      };
+      if (v.json === true) io.out(JSON.stringify({ ...summary, ...setting }));
+      else for (const line of formatLoadTable(summary, setting)) io.out(line);
+      return summary.unanswered === 0 && summary.publishFailures === 0 ? 0 : 1;
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
+      log.close();
+    }
+  },
+};
+
+function rateFlag(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const rate = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(rate > 0) || rate > 10_000) {
+    throw new UsageError(`--rate-per-sensor-hz expects a number in (0, 10000], got '${raw}'`);
+  }
+  return rate;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The summary as the table `secmqtt load` prints.
+ * @example
+ * ```ts
+ * for (const line of formatLoadTable(summary, { broker: "embedded", batchMs: 2 })) console.log(line);
+ * ```
+ */
+export function formatLoadTable(
+  s: LoadSummary,
+  setting: { broker: string; batchMs?: number; loadCpuS?: number },
+): string[] {
+  const suite = s.suite.endsWith("ed25519") ? "ed25519" : "dsa";
+  const rejects = Object.entries(s.rejectsByCode).sort(([a], [b]) => a.localeCompare(b));
+  const rows: [string, string][] = [
+    ["sensors", `${s.sensors} (${s.connections} MQTT connection${s.connections === 1 ? "" : "s"})`],
+    ["suite / epoch", `${suite} / ${s.epochLength} messages per key`],
+    ["load", s.mode],
+    [
+      "broker / batch",
+      `${setting.broker} / ${setting.batchMs === undefined ? "off" : `${setting.batchMs} ms`}`,
+    ],
+    ["duration", `${s.durationS.toFixed(1)} s`],
+    ["messages sent", String(s.sent)],
+    ["accepted", String(s.accepted)],
+    ["accepted/s", s.acceptedPerS.toFixed(1)],
+    [
+      "latency p50/p95/p99",
+      `${s.latencyMs.p50.toFixed(1)} / ${s.latencyMs.p95.toFixed(1)} / ${s.latencyMs.p99.toFixed(1)} ms ` +
+      `(max ${s.latencyMs.max.toFixed(1)})`,
+    ],
+    ["rejects", rejects.length === 0 ? "0" : rejects.map(([code, n]) => `${code} ${n}`).join(", ")],
+    ["duplicates / unanswered", `${s.duplicates} / ${s.unanswered}`],
+    [
+      "actuator peak RSS",
+      s.actuatorPeakRssKiB === undefined ? "n/a" : `${(s.actuatorPeakRssKiB / 1024).toFixed(1)} MiB`,
+    ],
+    [
+      "actuator CPU",
+      s.actuatorCpuS === undefined
+        ? "n/a"
+        : `${s.actuatorCpuS.toFixed(1)} s (${s.acceptedPerActuatorCpuS?.toFixed(0)} accepted per CPU-second)`,
+    ],
+  ];
+  if (setting.loadCpuS !== undefined) {
+    const where = setting.broker === "embedded" ? "sensors + embedded broker" : "sensors";
+    rows.push([`${where} CPU`, `${setting.loadCpuS.toFixed(1)} s (this process)`]);
+  }
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
+}
+
+/** The actuator child process, observed through its log file and /proc. */
+export interface ActuatorChild extends ObservedActuator {
+  pid: number;
+  /** SIGTERM, and wait until it is gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `secmqtt actuator --secure` for the home as a child process and resolves once it has
+ * subscribed (its `role_started` line is in the log).
+ * @example
+ * ```ts
+ * const actuator = await spawnActuator({ keysDir, brokerUrl, logPath: "out/load.jsonl", batchMs: 2, run });
+ * ```
+ */
+export async function spawnActuator(options: {
+  keysDir: string;
+  brokerUrl: string;
+  logPath: string;
+  batchMs?: number;
+  run: string;
+}): Promise<ActuatorChild> {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const config = new URL("../deno.json", import.meta.url).pathname;
+  const args = [
+    "run",
+    "--allow-all",
+    "--quiet",
+    "--config",
+    config,
+    main,
+    "actuator",
+    "--secure",
+    "--keys",
+    options.keysDir,
+    "--broker",
+    options.brokerUrl,
+    "--log",
+    options.logPath,
+    ...(options.batchMs === undefined ? [] : ["--batch-ms", String(options.batchMs)]),
+  ];
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { SECMQTT_RUN: options.run },
+  }).spawn();
+  let stderr = "";
+  const readingStderr = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+  })();
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  const stop = async () => {
+    if (!exited) {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+    }
+    await status;
+    await readingStderr;
+  };
+
+  const tail = new LogTail(options.logPath);
+  const buffered: LogRecord[] = [];
+  const deadline = Date.now() + ACTUATOR_START_TIMEOUT_MS;
+  for (;;) {
+    const events = await tail.read();
+    const startedAt = events.findIndex((e) => e.role === "actuator" && e.event === "role_started");
+    if (startedAt >= 0) {
+      buffered.push(...events.slice(startedAt + 1).filter((e) => e.role === "actuator"));
+      break;
+    }
+    if (exited || Date.now() > deadline) {
+      await stop();
+      throw new RuntimeFailure(
+        "ACTUATOR_FAILED",
+        `the actuator did not start: ${stderr.trim().split("\n").at(-1) ?? "no output"}`,
+      );
+    }
+    await systemClock.sleep(20);
+  }
+  const cpuAtStart = cpuMsOf(child.pid);
+  return {
+    pid: child.pid,
+    async readEvents() {
+      const events = buffered.splice(0);
+      for (const e of await tail.read()) if (e.role === "actuator") events.push(e);
+      return events;
+    },
+    usage() {
+      const cpu = cpuMsOf(child.pid);
+      return {
+        peakRssKiB: peakRssKiBOf(child.pid),
+        cpuMs: cpu === undefined || cpuAtStart === undefined ? undefined : cpu - cpuAtStart,
+      };
+    },
+    stop,
+  };
+}
+
+/** Reads the lines appended to a JSONL file since the last read. */
+class LogTail {
+  readonly #path: string;
+  #offset = 0;
+  #partial = "";
+  readonly #decoder = new TextDecoder();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async read(): Promise<LogRecord[]> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.#path, { read: true });
+    } catch {
+      return [];
+    }
+    const chunks: string[] = [];
+    try {
+      await file.seek(this.#offset, Deno.SeekMode.Start);
+      const buffer = new Uint8Array(1 << 20);
+      for (;;) {
+        const n = await file.read(buffer);
+        if (n === null || n === 0) break;
+        this.#offset += n;
+        chunks.push(this.#decoder.decode(buffer.subarray(0, n), { stream: true }));
+      }
+    } finally {
+      file.close();
+    }
+    const text = this.#partial + chunks.join("");
+    const end = text.lastIndexOf("\n");
+    this.#partial = text.slice(end + 1);
+    const records: LogRecord[] = [];
+    if (end < 0) return records;
+    for (const line of text.slice(0, end).split("\n")) {
+      if (line === "") continue;
+      const parsed = parseLogLine(line, 0);
+      if (parsed.ok) records.push(parsed.record);
+    }
+    return records;
+  }
+}
+
+/** VmHWM of a Linux process, KiB (proc(5)); undefined elsewhere or once it is gone. */
+function peakRssKiBOf(pid: number): number | undefined {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a Linux process, ms (proc(5) fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
