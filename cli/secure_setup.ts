@@ -6,27 +6,17 @@
  */
 
 import type { Clock } from "../core/clock.ts";
-import {
-  DEFAULT_KEY_CACHE_ENTRIES,
-  EpochKeyCache,
-  type Suite,
-  SUITE_SIGNATURE_SCHEME,
-  SUITES,
-} from "../crypto/envelope.ts";
-import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
-import { importSigningKeyPem } from "../crypto/signature.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
 import { CommitBatcher } from "../roles/commit_batcher.ts";
-import { secureOpener, trustResolver } from "../roles/secure_actuator.ts";
+import { keyCacheFor, secureOpener, trustResolver } from "../roles/secure_actuator.ts";
 import { secureSealer } from "../roles/secure_sensor.ts";
 import type { ReadingSealer } from "../roles/sensor.ts";
 import { CounterStore } from "../store/counter.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
-import { checkPrivateKeyMode, readKeyFileText } from "../store/keyfiles.ts";
+import { loadActuatorIdentity, loadSensorIdentity } from "../store/identity.ts";
 import { ReplayStore } from "../store/replay.ts";
-import { loadTrustList, lookup } from "../store/trust.ts";
-import { type ConnectionOptions, type FlagSpec, type ParsedFlags, UsageError } from "./common.ts";
+import type { ConnectionOptions, FlagSpec, ParsedFlags } from "./common.ts";
 
 /** Flags that name a secure identity. */
 export const SECURE_IDENTITY_FLAGS: FlagSpec = {
@@ -40,13 +30,6 @@ export const SECURE_IDENTITY_HELP =
 
 function keysDir(values: ParsedFlags["values"]): string {
   return (values.keys as string | undefined) ?? DEFAULT_KEYS_DIR;
-}
-
-function asSuite(value: string, source: string): Suite {
-  if (!(SUITES as readonly string[]).includes(value)) {
-    throw new UsageError(`${source}: unsupported suite '${value}'`);
-  }
-  return value as Suite;
 }
 
 /**
@@ -87,16 +70,8 @@ export async function secureSensorSetup(
   topic: string,
 ): Promise<{ seal: ReadingSealer; nextCounter: () => number; close(): void }> {
   const paths = homePaths(keysDir(values));
-  const trust = loadTrustList(paths.trust);
-  const entry = lookup(trust, sensorId);
-  if (!entry) throw new UsageError(`sensor '${sensorId}' is not in ${paths.trust} (see secmqtt keygen)`);
-  const suite = asSuite(entry.suite, paths.trust);
-  const signingKey = await importSigningKeyPem(
-    SUITE_SIGNATURE_SCHEME[suite],
-    readKeyFileText(paths.privateKey(sensorId)),
-  );
   const actuatorId = (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID;
-  const recipientPublicKey = await importRsaPublicKeyPem(readKeyFileText(paths.publicKey(actuatorId)));
+  const { suite, signingKey, recipientPublicKey } = await loadSensorIdentity(paths, sensorId, actuatorId);
   const counter = CounterStore.open(paths.counter(sensorId));
   return {
     seal: secureSealer({ topic, sensorId, suite, signingKey, recipientPublicKey, epochLength }),
@@ -120,12 +95,8 @@ export async function secureActuatorSetup(
   options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
 ): Promise<{ open: MessageOpener; close(): void }> {
   const paths = homePaths(keysDir(values));
-  const trust = loadTrustList(paths.trust);
-  const keyPath = paths.privateKey(actuatorId);
-  const keyText = readKeyFileText(keyPath);
-  const mode = checkPrivateKeyMode(keyPath);
-  if (!mode.ok) options.log.event("error", { code: mode.code, detail: mode.detail });
-  const recipientPrivateKey = await importRsaPrivateKeyPem(keyText);
+  const { trust, recipientPrivateKey, keyMode } = await loadActuatorIdentity(paths, actuatorId);
+  if (!keyMode.ok) options.log.event("error", { code: keyMode.code, detail: keyMode.detail });
   const replay = ReplayStore.open((values.state as string | undefined) ?? paths.replayDb(actuatorId));
   const batcher = options.batchMs === undefined
     ? undefined
@@ -137,9 +108,7 @@ export async function secureActuatorSetup(
       replay,
       recipientPrivateKey,
       timestampWindowMs: options.windowMs,
-      // One live epoch key per sender, and room for the next during a change-over: an LRU smaller than
-      // the fleet evicts every key before its reuse, and each message would cost an RSA private operation.
-      keyCache: new EpochKeyCache(Math.max(DEFAULT_KEY_CACHE_ENTRIES, 2 * Object.keys(trust.senders).length)),
+      keyCache: keyCacheFor(trust),
       batcher,
     }),
     close: () => replay.close(),

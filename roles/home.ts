@@ -8,20 +8,17 @@
 
 import { loadBrokerPolicy } from "../auth/policy.ts";
 import type { Clock } from "../core/clock.ts";
-import { EpochKeyCache, type Suite, SUITE_SIGNATURE_SCHEME } from "../crypto/envelope.ts";
-import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
-import { importSigningKeyPem } from "../crypto/signature.ts";
 import { Log } from "../log/jsonl.ts";
 import { CounterStore } from "../store/counter.ts";
 import { homePaths } from "../store/home.ts";
 import { readKeyFileText } from "../store/keyfiles.ts";
 import { ReplayStore } from "../store/replay.ts";
-import { loadTrustList, lookup } from "../store/trust.ts";
+import { loadActuatorIdentity, loadSensorIdentity } from "../store/identity.ts";
 import { startBroker } from "../transport/broker.ts";
 import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../transport/client.ts";
 import { plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
-import { secureOpener, trustResolver } from "./secure_actuator.ts";
+import { keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
 import { secureSealer } from "./secure_sensor.ts";
 import { memoryCounter, plaintextSealer, runSensor, type SensorOptions } from "./sensor.ts";
 
@@ -128,16 +125,12 @@ export async function startSecureHome(
     : undefined;
   const url = embedded?.url ?? (broker as { url: string }).url;
 
-  const trust = loadTrustList(paths.trust);
-  const entry = lookup(trust, ids.sensorId);
-  if (!entry) throw new Error(`sensor ${ids.sensorId} is not in ${paths.trust}`);
-  const suite = entry.suite as Suite;
-  const signingKey = await importSigningKeyPem(
-    SUITE_SIGNATURE_SCHEME[suite],
-    readKeyFileText(paths.privateKey(ids.sensorId)),
+  const { suite, signingKey, recipientPublicKey } = await loadSensorIdentity(
+    paths,
+    ids.sensorId,
+    ids.actuatorId,
   );
-  const recipientPublicKey = await importRsaPublicKeyPem(readKeyFileText(paths.publicKey(ids.actuatorId)));
-  const recipientPrivateKey = await importRsaPrivateKeyPem(readKeyFileText(paths.privateKey(ids.actuatorId)));
+  const { trust, recipientPrivateKey } = await loadActuatorIdentity(paths, ids.actuatorId);
   const counter = CounterStore.open(paths.counter(ids.sensorId));
   const sensorT = await connectMqtt({
     url,
@@ -174,7 +167,7 @@ export async function startSecureHome(
         replay,
         recipientPrivateKey,
         timestampWindowMs: options.windowMs ?? 30_000,
-        keyCache: new EpochKeyCache(),
+        keyCache: keyCacheFor(trust),
       }),
     });
     return { actuator, transport, replay };

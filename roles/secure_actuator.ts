@@ -7,7 +7,8 @@
  */
 
 import {
-  type EpochKeyCache,
+  DEFAULT_KEY_CACHE_ENTRIES,
+  EpochKeyCache,
   open,
   type Suite,
   SUITE_SIGNATURE_SCHEME,
@@ -232,4 +233,17 @@ export function trustResolver(list: TrustList): { lookup(sender: string): Promis
       return entry;
     },
   };
+}
+
+/**
+ * An epoch-key cache sized for the home: one live key per trusted sender and room for the next during a
+ * change-over. An LRU smaller than the fleet would evict every key before its reuse, and each message
+ * would then cost an RSA private-key operation.
+ * @example
+ * ```ts
+ * const keyCache = keyCacheFor(loadTrustList("keys/trust.json"));
+ * ```
+ */
+export function keyCacheFor(trust: TrustList): EpochKeyCache {
+  return new EpochKeyCache(Math.max(DEFAULT_KEY_CACHE_ENTRIES, 2 * Object.keys(trust.senders).length));
 }
