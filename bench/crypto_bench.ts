@@ -17,39 +17,15 @@ import {
   SUITE_DSA,
   SUITE_ED25519,
 } from "../crypto/envelope.ts";
-import {
-  importRsaPrivateKeyPem,
-  importRsaPublicKeyPem,
-  unwrapSessionKey,
-  wrapSessionKey,
-} from "../crypto/rsa.ts";
-import {
-  importSigningKeyPem,
-  importVerifyingKeyPem,
-  signMessage,
-  verifySignature,
-} from "../crypto/signature.ts";
+import { unwrapSessionKey, wrapSessionKey } from "../crypto/rsa.ts";
+import { signMessage, verifySignature } from "../crypto/signature.ts";
+import { loadEnvelopeFixtureKeys } from "../tests/crypto/fixture_keys.ts";
 
-const FIXTURES = new URL("../tests/fixtures/envelope_v1/", import.meta.url);
-const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const TOPIC = "home/livingroom/lamp/set";
 const PAYLOAD = utf8Encode('{"state":"on","brightness":80}');
 
-const rsaPublic = await importRsaPublicKeyPem(await read("rsa_public.pem"));
-const rsaPrivate = await importRsaPrivateKeyPem(await read("rsa_private.pem"));
-const keys = {
-  [SUITE_DSA]: {
-    sender: "sensor-dsa",
-    signingKey: await importSigningKeyPem("dsa-2048", await read("dsa_private.pem")),
-    publicKey: await importVerifyingKeyPem("dsa-2048", await read("dsa_public.pem")),
-  },
-  [SUITE_ED25519]: {
-    sender: "sensor-ed",
-    signingKey: await importSigningKeyPem("ed25519", await read("ed25519_private.pem")),
-    publicKey: await importVerifyingKeyPem("ed25519", await read("ed25519_public.pem")),
-  },
-};
+const { rsaPublic, rsaPrivate, senders: keys } = await loadEnvelopeFixtureKeys();
 
 // --- primitives -------------------------------------------------------------------------------------
 

@@ -38,19 +38,9 @@ import {
   TAG_BYTES,
   TIMESTAMP_WINDOW_MS,
 } from "../crypto/envelope.ts";
-import {
-  generateRsaKeyPair,
-  importRsaPrivateKeyPem,
-  importRsaPublicKeyPem,
-  RSA_WRAPPED_KEY_BYTES,
-  wrapSessionKey,
-} from "../crypto/rsa.ts";
-import {
-  importSigningKeyPem,
-  importVerifyingKeyPem,
-  type SigningKey,
-  signMessage,
-} from "../crypto/signature.ts";
+import { generateRsaKeyPair, RSA_WRAPPED_KEY_BYTES, wrapSessionKey } from "../crypto/rsa.ts";
+import { type SigningKey, signMessage } from "../crypto/signature.ts";
+import { loadEnvelopeFixtureKeys } from "../tests/crypto/fixture_keys.ts";
 import { Log, nullLogWriter } from "../log/jsonl.ts";
 import {
   type ActuatorStats,
@@ -143,9 +133,6 @@ export interface FuzzHome extends FuzzKeys {
   readonly foreignRsaPublicKey: CryptoKey;
 }
 
-const fixtureText = (name: string) =>
-  Deno.readTextFile(new URL(`../tests/fixtures/envelope_v1/${name}`, import.meta.url));
-
 /**
  * Loads the committed fixture keys and builds the trust list of the fuzz home.
  * @example
@@ -155,27 +142,26 @@ const fixtureText = (name: string) =>
  * ```
  */
 export async function loadFuzzKeys(): Promise<FuzzKeys> {
-  const [rsaPrivate, rsaPublic, dsaPrivate, dsaPublic, edPrivate, edPublic] = await Promise.all(
-    [
-      "rsa_private.pem",
-      "rsa_public.pem",
-      "dsa_private.pem",
-      "dsa_public.pem",
-      "ed25519_private.pem",
-      "ed25519_public.pem",
-    ].map(fixtureText),
-  );
-  let trustList = addSender(emptyTrustList(), FUZZ_SENDER_DSA, { suite: SUITE_DSA, publicKeyPem: dsaPublic });
-  trustList = addSender(trustList, FUZZ_SENDER_ED, { suite: SUITE_ED25519, publicKeyPem: edPublic });
-  trustList = addSender(trustList, FUZZ_SENDER_REVOKED, { suite: SUITE_ED25519, publicKeyPem: edPublic });
+  const { rsaPublic, rsaPrivate, senders } = await loadEnvelopeFixtureKeys();
+  const dsa = senders[SUITE_DSA];
+  const ed = senders[SUITE_ED25519];
+  let trustList = addSender(emptyTrustList(), FUZZ_SENDER_DSA, {
+    suite: SUITE_DSA,
+    publicKeyPem: dsa.publicKeyPem,
+  });
+  trustList = addSender(trustList, FUZZ_SENDER_ED, { suite: SUITE_ED25519, publicKeyPem: ed.publicKeyPem });
+  trustList = addSender(trustList, FUZZ_SENDER_REVOKED, {
+    suite: SUITE_ED25519,
+    publicKeyPem: ed.publicKeyPem,
+  });
   trustList = revoke(trustList, FUZZ_SENDER_REVOKED);
-  const dsaKey = await importSigningKeyPem("dsa-2048", dsaPrivate);
-  const edKey = await importSigningKeyPem("ed25519", edPrivate);
-  const dsaVerifying = await importVerifyingKeyPem("dsa-2048", dsaPublic);
+  const dsaKey = dsa.signingKey;
+  const edKey = ed.signingKey;
+  const dsaVerifying = dsa.publicKey;
   if (dsaVerifying.scheme !== "dsa-2048") throw new Error("expected a DSA verifying key");
   return {
-    recipientPrivateKey: await importRsaPrivateKeyPem(rsaPrivate),
-    recipientPublicKey: await importRsaPublicKeyPem(rsaPublic),
+    recipientPrivateKey: rsaPrivate,
+    recipientPublicKey: rsaPublic,
     trustList,
     signers: {
       [FUZZ_SENDER_DSA]: { sender: FUZZ_SENDER_DSA, suite: SUITE_DSA, signingKey: dsaKey },

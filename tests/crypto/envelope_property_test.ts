@@ -12,29 +12,14 @@ import {
   SUITE_DSA,
   SUITE_ED25519,
 } from "../../crypto/envelope.ts";
-import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../../crypto/rsa.ts";
-import { importSigningKeyPem, importVerifyingKeyPem } from "../../crypto/signature.ts";
+import { loadEnvelopeFixtureKeys } from "./fixture_keys.ts";
 
-const FIXTURES = new URL("../fixtures/envelope_v1/", import.meta.url);
-const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
 const NOW_MS = 1_700_000_000_000;
 const TOPIC = "home/kitchen/kettle/set";
 const NUM_RUNS = 300;
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-const rsaPublic = await importRsaPublicKeyPem(await read("rsa_public.pem"));
-const keys = {
-  [SUITE_DSA]: {
-    sender: "sensor-dsa",
-    signingKey: await importSigningKeyPem("dsa-2048", await read("dsa_private.pem")),
-    publicKey: await importVerifyingKeyPem("dsa-2048", await read("dsa_public.pem")),
-  },
-  [SUITE_ED25519]: {
-    sender: "sensor-ed",
-    signingKey: await importSigningKeyPem("ed25519", await read("ed25519_private.pem")),
-    publicKey: await importVerifyingKeyPem("ed25519", await read("ed25519_public.pem")),
-  },
-};
+const { rsaPublic, rsaPrivate, senders: keys } = await loadEnvelopeFixtureKeys();
 
 const deps: OpenDeps = {
   clock: { now: () => NOW_MS },
@@ -49,7 +34,7 @@ const deps: OpenDeps = {
     },
   },
   replay: { isFresh: () => true },
-  recipientPrivateKey: await importRsaPrivateKeyPem(await read("rsa_private.pem")),
+  recipientPrivateKey: rsaPrivate,
 };
 
 async function sealed(suite: Suite): Promise<Uint8Array> {

@@ -22,27 +22,17 @@ import {
   TIMESTAMP_WINDOW_MS,
   type TrustEntry,
 } from "../../crypto/envelope.ts";
-import { generateRsaKeyPair, importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../../crypto/rsa.ts";
-import {
-  importSigningKeyPem,
-  importVerifyingKeyPem,
-  type SigningKey,
-  signMessage,
-} from "../../crypto/signature.ts";
-
-const FIXTURES = new URL("../fixtures/envelope_v1/", import.meta.url);
-const readFixture = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
+import { generateRsaKeyPair } from "../../crypto/rsa.ts";
+import { type SigningKey, signMessage } from "../../crypto/signature.ts";
+import { loadEnvelopeFixtureKeys } from "./fixture_keys.ts";
 
 const NOW_MS = 1_700_000_000_000;
 const TOPIC = "home/livingroom/lamp/set";
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-const rsaPublic = await importRsaPublicKeyPem(await readFixture("rsa_public.pem"));
-const rsaPrivate = await importRsaPrivateKeyPem(await readFixture("rsa_private.pem"));
-const dsaSigning = await importSigningKeyPem("dsa-2048", await readFixture("dsa_private.pem"));
-const dsaVerifying = await importVerifyingKeyPem("dsa-2048", await readFixture("dsa_public.pem"));
-const edSigning = await importSigningKeyPem("ed25519", await readFixture("ed25519_private.pem"));
-const edVerifying = await importVerifyingKeyPem("ed25519", await readFixture("ed25519_public.pem"));
+const { rsaPublic, rsaPrivate, senders: fixtureSenders } = await loadEnvelopeFixtureKeys();
+const { signingKey: dsaSigning, publicKey: dsaVerifying } = fixtureSenders[SUITE_DSA];
+const { signingKey: edSigning, publicKey: edVerifying } = fixtureSenders[SUITE_ED25519];
 
 /** One trusted sender per suite, plus a revoked one. */
 const SENDERS: Record<string, { suite: Suite; signingKey: SigningKey; entry: TrustEntry }> = {

@@ -13,15 +13,13 @@ import {
   SUITE_DSA,
   SUITE_ED25519,
 } from "../../crypto/envelope.ts";
-import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../../crypto/rsa.ts";
 import {
   type DsaDomain,
   generateSignatureKeyPair,
-  importSigningKeyPem,
-  importVerifyingKeyPem,
   type SigningKey,
   type VerifyingKey,
 } from "../../crypto/signature.ts";
+import { loadEnvelopeFixtureKeys } from "../crypto/fixture_keys.ts";
 import { Log, type LogRecord, memoryLogWriter } from "../../log/jsonl.ts";
 import { TransportError } from "../../transport/client.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
@@ -40,8 +38,9 @@ const OWN = { username: "mallory", password: "mallory-pw" };
 const fixture = (name: string) => Deno.readTextFile(new URL(`../fixtures/${name}`, import.meta.url));
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-const rsaPublicKey = await importRsaPublicKeyPem(await fixture("envelope_v1/rsa_public.pem"));
-const rsaPrivateKey = await importRsaPrivateKeyPem(await fixture("envelope_v1/rsa_private.pem"));
+const fixtureKeys = await loadEnvelopeFixtureKeys();
+const rsaPublicKey = fixtureKeys.rsaPublic;
+const rsaPrivateKey = fixtureKeys.rsaPrivate;
 
 /** A clock that stands still: every expectation and every open() see the same instant. */
 const fixedClock: Clock = { now: () => NOW_MS, sleep: () => Promise.resolve() };
@@ -359,8 +358,7 @@ Deno.test("secure attacker: acl-violation uses a fresh connection of its own acc
 });
 
 Deno.test("secure attacker: every DSA-suite attack is refused with the code it expected", async () => {
-  const signingKey = await importSigningKeyPem("dsa-2048", await fixture("envelope_v1/dsa_private.pem"));
-  const verifyingKey = await importVerifyingKeyPem("dsa-2048", await fixture("envelope_v1/dsa_public.pem"));
+  const { signingKey, publicKey: verifyingKey } = fixtureKeys.senders[SUITE_DSA];
   assert.equal(signingKey.scheme, "dsa-2048");
   const dsaDomain = signingKey.scheme === "dsa-2048" ? signingKey.key.domain : undefined;
   const sensor: Sensor = { suite: SUITE_DSA, signingKey, verifyingKey };
@@ -376,8 +374,7 @@ Deno.test("secure attacker: every DSA-suite attack is refused with the code it e
 });
 
 Deno.test("secure attacker: without the DSA domain, own-key forgeries on the DSA suite still get honest codes", async () => {
-  const signingKey = await importSigningKeyPem("dsa-2048", await fixture("envelope_v1/dsa_private.pem"));
-  const verifyingKey = await importVerifyingKeyPem("dsa-2048", await fixture("envelope_v1/dsa_public.pem"));
+  const { signingKey, publicKey: verifyingKey } = fixtureKeys.senders[SUITE_DSA];
   const sensor: Sensor = { suite: SUITE_DSA, signingKey, verifyingKey };
   const { records, broker } = await runAgainst(sensor, {
     attempts: 6,
