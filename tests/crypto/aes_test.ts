@@ -19,7 +19,7 @@ interface AeadGroup {
   tests: AeadVector[];
 }
 
-const VECTORS = new URL("../../../shared/vectors/wycheproof/aes_gcm_test.json", import.meta.url);
+const VECTORS = new URL("../fixtures/wycheproof/aes_gcm_test.json", import.meta.url);
 
 const isAesError = (code: string) => (err: unknown) => err instanceof AesGcmError && err.code === code;
 

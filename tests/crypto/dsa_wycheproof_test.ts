@@ -33,7 +33,7 @@ interface WycheproofFile {
   testGroups: WycheproofGroup[];
 }
 
-const vectors = new URL("../../../shared/vectors/wycheproof/", import.meta.url);
+const vectors = new URL("../fixtures/wycheproof/", import.meta.url);
 
 /** Verifies every vector of a file; returns counts and the tcIds that went the wrong way. */
 function runFile(name: string, encoding: "der" | "p1363") {

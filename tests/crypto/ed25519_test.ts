@@ -23,7 +23,7 @@ interface EddsaGroup {
   tests: EddsaVector[];
 }
 
-const VECTORS = new URL("../../../shared/vectors/wycheproof/ed25519_test.json", import.meta.url);
+const VECTORS = new URL("../fixtures/wycheproof/ed25519_test.json", import.meta.url);
 const FIXTURES = new URL("../fixtures/envelope_v1/", import.meta.url);
 
 const pair = await generateEd25519KeyPair();

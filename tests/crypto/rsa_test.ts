@@ -29,7 +29,7 @@ interface OaepGroup {
 }
 
 const VECTORS = new URL(
-  "../../../shared/vectors/wycheproof/rsa_oaep_2048_sha256_mgf1sha256_test.json",
+  "../fixtures/wycheproof/rsa_oaep_2048_sha256_mgf1sha256_test.json",
   import.meta.url,
 );
 const FIXTURES = new URL("../fixtures/envelope_v1/", import.meta.url);
