@@ -91,15 +91,44 @@ function round3(ms: number): number {
 
 const encoder = new TextEncoder();
 
+/** A log file that cannot be opened for appending; the message names the file and the OS reason. */
+export class LogFileError extends Error {
+  /** Stable code. */
+  readonly code = "LOG_OPEN_FAILED";
+  /** The path that was asked for. */
+  readonly path: string;
+  /** @param path the log file @param reason the OS error's message */
+  constructor(path: string, reason: string) {
+    super(`cannot open log file ${path} for appending: ${reason}`);
+    this.name = "LogFileError";
+    this.path = path;
+  }
+}
+
+/** The folder part of a path ("" for a bare file name). */
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? (slash === 0 ? "/" : "") : path.slice(0, slash);
+}
+
 /**
- * Appends records to a file, one synchronous write per line. The file is created if missing (mode 0640).
+ * Appends records to a file, one synchronous write per line. The file is created if missing (mode 0640),
+ * and so is its folder. Throws {@link LogFileError} when neither can be made.
  * @example
  * ```ts
  * const log = new Log(fileLogWriter("run.jsonl"), { role: "sensor", run: "r1", clock: systemClock });
  * ```
  */
 export function fileLogWriter(path: string): LogWriter {
-  const file = Deno.openSync(path, { append: true, create: true, mode: 0o640 });
+  let file: Deno.FsFile;
+  try {
+    // A log in a folder that does not exist yet gets its folder, as `--log out/run.jsonl` suggests.
+    const folder = dirname(path);
+    if (folder !== "") Deno.mkdirSync(folder, { recursive: true });
+    file = Deno.openSync(path, { append: true, create: true, mode: 0o640 });
+  } catch (error) {
+    throw new LogFileError(path, error instanceof Error ? error.message : String(error));
+  }
   let open = true;
   return {
     write(record) {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ABORTED, untilSettledOrAborted } from "../core/abort.ts";
 import type { Clock } from "../core/clock.ts";
 import { payloadDigest } from "../core/digest.ts";
 import type { Log } from "../log/jsonl.ts";
@@ -43,7 +44,7 @@ export interface SensorDeps {
   seal: ReadingSealer;
   /** The next counter value (persistent in Phase II). */
   nextCounter: () => number | Promise<number>;
-  /** Aborting stops the loop after the message in progress. */
+  /** Aborting stops the loop at once, also while a publish waits for the broker. */
   signal?: AbortSignal;
   /** Source of the simulated temperature noise; default Math.random. */
   random?: () => number;
@@ -88,7 +89,13 @@ export async function runSensor(options: SensorOptions, deps: SensorDeps): Promi
     const counter = await deps.nextCounter();
     const reading = makeReading(options.sensorId, counter, Math.round(clock.now()), 20 + random() * 5);
     const { payload, fields } = await deps.seal(reading);
-    await transport.publish(options.topic, payload, { qos: options.qos });
+    // A dead broker never confirms a QoS 1 publish: a signal must still end the role at once. The
+    // message in flight was not confirmed, so it is neither counted nor logged as published.
+    const outcome = await untilSettledOrAborted(
+      transport.publish(options.topic, payload, { qos: options.qos }),
+      signal,
+    );
+    if (outcome === ABORTED) break;
     sent++;
     log.event("published", {
       phase: options.phase,

@@ -61,6 +61,7 @@ export type TransportErrorCode =
   | "NOT_AUTHORIZED"
   | "CONNECT_REFUSED"
   | "CONNECT_FAILED"
+  | "CONNECT_ABORTED"
   | "SUBSCRIBE_REFUSED"
   | "PUBLISH_FAILED";
 

@@ -68,3 +68,33 @@ Deno.test("an aborted sensor stops after the message in progress, without waitin
   assert.equal(published, 1);
   assert.equal(clock.pendingSleeps, 0);
 });
+
+Deno.test("a signal ends the sensor while a publish waits for a broker that never answers", async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const writer = memoryLogWriter();
+  const controller = new AbortController();
+  let attempts = 0;
+  const transport = {
+    publish: () => {
+      attempts++;
+      return new Promise<void>(() => {}); // a dead broker: no PUBACK, ever
+    },
+  };
+  const running = runSensor(
+    { sensorId: "door-1", topic: "home/door", intervalMs: 2000, qos: 1, phase: "insecure" },
+    {
+      clock,
+      log: new Log(writer, { role: "sensor", run: "t", clock }),
+      transport,
+      seal: plaintextSealer,
+      nextCounter: memoryCounter(),
+      signal: controller.signal,
+    },
+  );
+  while (attempts === 0) await new Promise((r) => setTimeout(r, 0));
+  controller.abort();
+  assert.deepEqual(await running, { sent: 0 }, "the unconfirmed message is not counted");
+  assert.equal(writer.records.filter((r) => r.event === "published").length, 0);
+  const stopped = writer.records.find((r) => r.event === "role_stopped");
+  assert.equal(stopped?.reason, "signal");
+});
