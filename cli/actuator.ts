@@ -83,7 +83,7 @@ export const actuatorCommand: Command = {
     const setup = secure
       ? await secureActuatorSetup(flags.values, actuatorId, { windowMs, log, clock: systemClock, batchMs })
       : undefined;
-    const transport = await connectRole(conn, "actuator", { clean: !secure });
+    const transport = await connectRole(conn, "actuator", { clean: !secure }, { io, log });
     try {
       const actuator = await startActuator(
         {

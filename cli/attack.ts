@@ -113,7 +113,7 @@ export const attackCommand: Command = {
     })!;
     const conn = await connectionFromFlags(flags.values);
     const log = openLogFromFlags(flags.values, "attacker");
-    const transport = await connectRole(conn, "attacker");
+    const transport = await connectRole(conn, "attacker", {}, { io, log });
     try {
       const result = await runInsecureAttacks(
         {
@@ -171,7 +171,7 @@ async function runSecureAttackCommand(values: ParsedFlags["values"], io: CliIO):
     dsaDomain = undefined; // an Ed25519 home has no DSA domain
   }
   const log = openLogFromFlags(values, "attacker");
-  const transport = await connectRole(conn, "attacker");
+  const transport = await connectRole(conn, "attacker", {}, { io, log });
   try {
     const result = await runSecureAttacks({
       ...DEFAULT_SECURE_ATTACK,

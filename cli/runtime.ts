@@ -4,8 +4,16 @@
  * @module
  */
 
-import { connectMqtt, type MqttTransport, TransportError } from "../transport/client.ts";
-import type { ConnectionOptions } from "./common.ts";
+import { systemClock } from "../core/clock.ts";
+import type { Log } from "../log/jsonl.ts";
+import { type MqttTransport, TransportError } from "../transport/client.ts";
+import {
+  ConnectionWatch,
+  type ConnectPolicy,
+  connectWithPolicy,
+  DEFAULT_CONNECT_POLICY,
+} from "../transport/connect_policy.ts";
+import type { CliIO, ConnectionOptions } from "./common.ts";
 
 /** A failure the CLI reports as one line and exit code 1 (a runtime problem, not a usage error). */
 export class RuntimeFailure extends Error {
@@ -19,30 +27,86 @@ export class RuntimeFailure extends Error {
   }
 }
 
+/** What {@link connectRole} reports to, besides connecting: the user's terminal and the role's log. */
+export interface ConnectReporting {
+  /** Where waiting and outage lines go (stderr in the CLI), and the signal that ends the wait. */
+  io?: Pick<CliIO, "err" | "signal">;
+  /** The role's log: `disconnected` and `reconnected` events land here. */
+  log?: Log;
+  /** The first-connect policy; {@link DEFAULT_CONNECT_POLICY} unless given. */
+  policy?: ConnectPolicy;
+}
+
 /**
- * Connects with the resolved connection options; a refused or failed connection becomes a {@link RuntimeFailure}.
+ * Connects with the resolved connection options under the one connection policy
+ * (transport/connect_policy.ts): a broker that is not up yet is waited for with backoff for a bounded
+ * time, and every later outage is printed and logged once as `disconnected`, then `reconnected`.
+ * A refused or failed connection becomes a {@link RuntimeFailure}.
  * @example
  * ```ts
- * const transport = await connectRole(conn, "sensor");
+ * const transport = await connectRole(conn, "sensor", {}, { io, log });
  * ```
  */
 export async function connectRole(
   conn: ConnectionOptions,
   role: string,
   extra: { clean?: boolean; reconnectPeriodMs?: number } = {},
+  reporting: ConnectReporting = {},
 ): Promise<MqttTransport> {
+  const { io, log } = reporting;
+  let transport: MqttTransport;
   try {
-    return await connectMqtt({
-      url: conn.url,
-      username: conn.username,
-      password: conn.password,
-      clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
-      ...extra,
-    });
+    transport = await connectWithPolicy(
+      {
+        url: conn.url,
+        username: conn.username,
+        password: conn.password,
+        clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
+        ...extra,
+      },
+      reporting.policy ?? DEFAULT_CONNECT_POLICY,
+      {
+        clock: systemClock,
+        signal: io?.signal,
+        onRetry: ({ waitMs, error }) =>
+          io?.err(`${role}: ${error.message}; retrying in ${(waitMs / 1000).toFixed(2)} s`),
+      },
+    );
   } catch (error) {
     if (error instanceof TransportError) throw new RuntimeFailure(error.code, error.message);
     throw error;
   }
+  const watch = new ConnectionWatch(systemClock);
+  let closing = false;
+  transport.onState((state) => {
+    if (closing) return;
+    const notice = watch.update(state);
+    if (!notice) return;
+    log?.event(notice.event, {
+      broker: conn.url,
+      ...(notice.event === "reconnected" ? { outage_ms: notice.outage_ms } : {}),
+    });
+    io?.err(
+      notice.event === "disconnected"
+        ? `${role}: lost the broker at ${conn.url}; reconnecting every second`
+        : `${role}: reconnected to ${conn.url} after ${(notice.outage_ms / 1000).toFixed(1)} s`,
+    );
+  });
+  const close = transport.close.bind(transport);
+  return {
+    ...transport,
+    clientId: transport.clientId,
+    close: () => {
+      closing = true;
+      // With the broker gone there is nothing in flight to wait for: a graceful end would only sit out
+      // its grace period before the process can exit.
+      if (watch.down) {
+        close().catch(() => {});
+        return Promise.resolve();
+      }
+      return close();
+    },
+  };
 }
 
 /**

@@ -69,7 +69,7 @@ export const sensorCommand: Command = {
     const conn = secure ? withHomeCredentials(given, flags.values, sensorId) : given;
     const setup = secure ? await secureSensorSetup(flags.values, sensorId, rekeyEvery, topic) : undefined;
     const log = openLogFromFlags(flags.values, "sensor");
-    const transport = await connectRole(conn, "sensor");
+    const transport = await connectRole(conn, "sensor", {}, { io, log });
     try {
       const { sent } = await runSensor(
         { sensorId, topic, intervalMs, count, qos: conn.qos, phase: secure ? "secure" : "insecure" },

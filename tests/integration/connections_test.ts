@@ -1,0 +1,134 @@
+/**
+ * The connection policy with real processes: a sensor started before its broker waits for it and then
+ * delivers; a sensor whose broker was killed ends on SIGINT with its log closed; an outage is logged once as
+ * `disconnected` and once as `reconnected`. Waits are bounded hang guards, never asserted figures.
+ */
+
+import assert from "node:assert/strict";
+import { freePort } from "./brokers.ts";
+import { readRecords, spawnSecmqtt, waitFor } from "./cli_process.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "secmqtt-conn-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function startBroker(port: number, log: string) {
+  return spawnSecmqtt(["broker", "--port", String(port), "--log", log]);
+}
+
+Deno.test("a sensor started before its broker waits for it, says so, and delivers once it is up", async () => {
+  await withTempDir(async (dir) => {
+    const port = freePort();
+    const sensorLog = `${dir}/sensor.jsonl`;
+    const sensor = spawnSecmqtt([
+      "sensor",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--count",
+      "2",
+      "--interval-ms",
+      "50",
+      "--log",
+      sensorLog,
+    ]);
+    let broker;
+    try {
+      await waitFor(() => /retrying in/.test(sensor.stderr()), 20_000, "the sensor to say it is waiting");
+      broker = startBroker(port, `${dir}/broker.jsonl`);
+      const status = await sensor.child.status;
+      assert.equal(status.code, 0, sensor.stderr());
+      assert.equal(readRecords(sensorLog).filter((r) => r.event === "published").length, 2);
+    } finally {
+      await sensor.kill9();
+      await broker?.kill9();
+    }
+  });
+});
+
+Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and closes its log", async () => {
+  await withTempDir(async (dir) => {
+    const port = freePort();
+    const broker = startBroker(port, `${dir}/broker.jsonl`);
+    const sensorLog = `${dir}/sensor.jsonl`;
+    const sensor = spawnSecmqtt([
+      "sensor",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--interval-ms",
+      "100",
+      "--log",
+      sensorLog,
+    ]);
+    try {
+      await waitFor(
+        () => readRecords(sensorLog).filter((r) => r.event === "published").length >= 2,
+        30_000,
+        "the sensor to publish",
+      );
+      await broker.kill9();
+      await waitFor(
+        () => readRecords(sensorLog).some((r) => r.event === "disconnected"),
+        30_000,
+        "the sensor to log the outage",
+      );
+      sensor.child.kill("SIGINT");
+      const status = await sensor.child.status;
+      assert.equal(status.code, 0, sensor.stderr());
+      assert.match(sensor.stderr(), /lost the broker/);
+      const records = readRecords(sensorLog);
+      assert.equal(records.filter((r) => r.event === "disconnected").length, 1, "one notice per outage");
+      const stopped = records.find((r) => r.event === "role_stopped");
+      assert.equal(stopped?.reason, "signal", "the log was written to the end");
+    } finally {
+      await sensor.kill9();
+      await broker.kill9();
+    }
+  });
+});
+
+Deno.test("an outage is logged once as disconnected and once as reconnected, and delivery goes on", async () => {
+  await withTempDir(async (dir) => {
+    const port = freePort();
+    let broker = startBroker(port, `${dir}/broker.jsonl`);
+    const sensorLog = `${dir}/sensor.jsonl`;
+    const sensor = spawnSecmqtt([
+      "sensor",
+      "--broker",
+      `mqtt://127.0.0.1:${port}`,
+      "--interval-ms",
+      "100",
+      "--log",
+      sensorLog,
+    ]);
+    const published = () => readRecords(sensorLog).filter((r) => r.event === "published").length;
+    try {
+      await waitFor(() => published() >= 1, 30_000, "the sensor to publish");
+      await broker.kill9();
+      await waitFor(
+        () => readRecords(sensorLog).some((r) => r.event === "disconnected"),
+        30_000,
+        "the outage",
+      );
+      broker = startBroker(port, `${dir}/broker2.jsonl`);
+      await waitFor(
+        () => readRecords(sensorLog).some((r) => r.event === "reconnected"),
+        30_000,
+        "the reconnect",
+      );
+      const before = published();
+      await waitFor(() => published() > before, 30_000, "delivery after the outage");
+      const reconnected = readRecords(sensorLog).filter((r) => r.event === "reconnected");
+      assert.equal(reconnected.length, 1);
+      assert.ok((reconnected[0].outage_ms as number) > 0);
+      assert.match(sensor.stderr(), /reconnected to mqtt:\/\/127\.0\.0\.1/);
+    } finally {
+      await sensor.stop();
+      await broker.kill9();
+    }
+  });
+});
