@@ -3,7 +3,8 @@
 #
 # 1. ensures the pinned Deno (scripts/ensure-deno.sh installs it from npm into .tools/ on first use);
 # 2. ensures the system programs the tests drive: mosquitto, mosquitto_pub/_sub/_passwd, chromium
-#    (the report test renders HTML headless) and openssl (crypto interop tests). As root, missing
+#    (the report test renders HTML headless), openssl (crypto interop tests) and PostgreSQL's initdb and
+#    postgres (the shared replay state tests start a throw-away server). As root, missing
 #    ones are installed with apt-get; otherwise the script names them and stops, unless
 #    SECMQTT_SKIP_SYSTEM_TESTS=1 (the tests that need them are then skipped, outside CI only);
 # 3. runs `deno task test`, ends with a plain `tests: N passed, N failed` line, and exits with its code.
@@ -24,9 +25,12 @@ declare -A provider=(
   [mosquitto_sub]=mosquitto-clients
   [chromium]="chromium fonts-liberation"
   [openssl]=openssl
+  [initdb]=postgresql
 )
 
-have() { PATH="$PATH:/usr/sbin:/usr/local/sbin" command -v "$1" >/dev/null 2>&1; }
+# Debian keeps initdb and postgres off PATH, under /usr/lib/postgresql/<major>/bin.
+postgres_path() { find /usr/lib/postgresql -maxdepth 3 -path '*/bin/initdb' -printf '%h:' 2>/dev/null || true; }
+have() { PATH="$PATH:/usr/sbin:/usr/local/sbin:$(postgres_path)" command -v "$1" >/dev/null 2>&1; }
 
 missing_packages() {
   local program packages=()
@@ -61,12 +65,12 @@ version_of() { # first line of a program's version output, or "<program> missing
   local program="$1"
   shift
   if have "$program"; then
-    { PATH="$PATH:/usr/sbin:/usr/local/sbin" "$program" "$@" 2>/dev/null || true; } | head -1
+    { PATH="$PATH:/usr/sbin:/usr/local/sbin:$(postgres_path)" "$program" "$@" 2>/dev/null || true; } | head -1
   else
     echo "$program missing"
   fi
 }
-say "$(version_of mosquitto -h) | $(version_of chromium --version) | $(version_of openssl version)"
+say "$(version_of mosquitto -h) | $(version_of chromium --version) | $(version_of openssl version) | $(version_of postgres --version)"
 
 say "running: deno task test"
 log="$(mktemp)"

@@ -42,6 +42,7 @@ const SCHEMA: ReadonlyArray<{ type: string; name: string; sql: string }> = [
 
 /** Stable codes of {@link StateError}. */
 export type StateErrorCode =
+  | "STATE_MISSING"
   | "STATE_CORRUPT"
   | "STATE_UNREADABLE"
   | "STATE_WRITE_FAILED"
@@ -389,7 +390,14 @@ export class MemoryReplayStore implements ReplayState {
   }
 }
 
-function toCounter(counter: Counter): bigint {
+/**
+ * Checks a counter and returns it as a bigint; throws {@link StateError} `STATE_BAD_ARGUMENT` otherwise.
+ * @example
+ * ```ts
+ * toCounter(42); // 42n
+ * ```
+ */
+export function toCounter(counter: Counter): bigint {
   if (typeof counter === "number") {
     if (!Number.isSafeInteger(counter) || counter < 0) {
       throw new StateError(
@@ -405,7 +413,14 @@ function toCounter(counter: Counter): bigint {
   return counter;
 }
 
-function checkSender(sender: string): void {
+/**
+ * Checks a sender id's length; throws {@link StateError} `STATE_BAD_ARGUMENT` otherwise.
+ * @example
+ * ```ts
+ * checkSender("door-sensor-1");
+ * ```
+ */
+export function checkSender(sender: string): void {
   if (typeof sender !== "string" || sender.length === 0 || sender.length > MAX_SENDER_ID_LENGTH) {
     throw new StateError(
       "STATE_BAD_ARGUMENT",
