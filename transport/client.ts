@@ -8,8 +8,13 @@ import mqtt from "mqtt";
 
 /** Options for {@link connectMqtt}; defaults follow MQTT.js. */
 export interface MqttConnectOptions {
-  /** `mqtt://host:port`. */
+  /** `mqtt://host:port`, or `mqtts://host:port` for TLS (the broker's certificate is always verified). */
   url: string;
+  /**
+   * PEM of the certificate authority that signed the broker's certificate (mosquitto_pub's `--cafile`);
+   * without it, `mqtts://` trusts the system's CAs only.
+   */
+  ca?: string;
   /** Broker username. */
   username?: string;
   /** Broker password. */
@@ -99,6 +104,9 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
     reconnectPeriod: options.reconnectPeriodMs ?? 1000,
     connectTimeout: connectTimeoutMs,
     keepalive: options.keepaliveSeconds ?? 30,
+    // TLS: the broker must prove its name with a certificate from this CA. Never turned off.
+    ...(options.ca !== undefined ? { ca: options.ca } : {}),
+    rejectUnauthorized: true,
   });
   const stateHandlers: ((s: "connected" | "reconnecting" | "offline" | "closed") => void)[] = [];
   // A resumed session's queued messages arrive right after CONNACK, before the caller can register a
