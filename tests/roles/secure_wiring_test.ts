@@ -8,19 +8,14 @@ import { makeReading, SECURE_TOPIC } from "../../roles/door.ts";
 import { wireSecureActuator, wireSecureSensor, wireSecureSensors } from "../../roles/secure_wiring.ts";
 import { homePaths } from "../../store/home.ts";
 import { IdentityError } from "../../store/identity.ts";
-import { makeTestHome } from "../integration/secure_home.ts";
+import { withTestHome } from "../store/home_helpers.ts";
 
 const ACTUATOR = "door-actuator";
 const SENSOR = "door-sensor-1";
 const NOW_MS = 1_700_000_000_000;
 
-async function withHome(fn: (dir: string) => Promise<void>, sensors = [SENSOR]): Promise<void> {
-  const dir = await makeTestHome(undefined, sensors);
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function withHome(fn: (dir: string) => Promise<void>, sensors = [SENSOR]): Promise<void> {
+  return withTestHome(fn, { sensors });
 }
 
 function testLog(clock: FakeClock) {

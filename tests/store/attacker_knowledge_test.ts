@@ -7,31 +7,10 @@ import { loadAttackerKnowledge } from "../../store/attacker_knowledge.ts";
 import { readCredential } from "../../store/credentials.ts";
 import { homePaths } from "../../store/home.ts";
 import { loadActuatorIdentity } from "../../store/identity.ts";
-import { KeyFileError } from "../../store/keyfiles.ts";
-import { FIXTURE_DSA_DOMAIN, makeTestHome } from "../integration/secure_home.ts";
+import { FIXTURE_DSA_DOMAIN } from "../integration/secure_home.ts";
+import { isKeyFileError, withTestHome as withHome } from "./home_helpers.ts";
 
 const ACTUATOR = "door-actuator";
-
-async function withHome(fn: (dir: string) => Promise<void>, suite?: typeof SUITE_ED25519): Promise<void> {
-  const dir = await makeTestHome(suite);
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-function isKeyFileError(code: string, path: string, fix: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof KeyFileError, `expected a KeyFileError, got ${error}`);
-    assert.equal(error.code, code);
-    assert.equal(error.path, path);
-    assert.ok(error.message.includes(path), `names the file: ${error.message}`);
-    assert.ok(error.message.endsWith(`; ${fix}`), `ends with the fix: ${error.message}`);
-    assert.ok(!error.message.includes("\n"), "one line");
-    return true;
-  };
-}
 
 Deno.test("a DSA home: own credentials, the actuator's public key and the home's DSA domain", () =>
   withHome(async (dir) => {
@@ -67,7 +46,7 @@ Deno.test("an Ed25519 home has no DSA domain: dsaDomain is undefined, not an err
     });
     assert.equal(knowledge.dsaDomain, undefined);
     assert.equal(knowledge.ownCredentials.username, "mallory");
-  }, SUITE_ED25519));
+  }, { suite: SUITE_ED25519 }));
 
 Deno.test("a password given by the user wins and the home's credential file is not needed", () =>
   withHome(async (dir) => {

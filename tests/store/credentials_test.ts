@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { findCredential, parseCredential, readCredential } from "../../store/credentials.ts";
 import { homePaths } from "../../store/home.ts";
 import { KeyFileError, writeSecretFile } from "../../store/keyfiles.ts";
+import { isKeyFileError } from "./home_helpers.ts";
 
 async function withHome(fn: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "secmqtt-credentials-" });
@@ -13,18 +14,6 @@ async function withHome(fn: (dir: string) => void | Promise<void>): Promise<void
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-function isKeyFileError(code: string, path: string, fix: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof KeyFileError, `expected a KeyFileError, got ${error}`);
-    assert.equal(error.code, code);
-    assert.equal(error.path, path);
-    assert.ok(error.message.includes(path), `names the file: ${error.message}`);
-    assert.ok(error.message.endsWith(`; ${fix}`), `ends with the fix: ${error.message}`);
-    assert.ok(!error.message.includes("\n"), "one line");
-    return true;
-  };
 }
 
 Deno.test("parseCredential: the password is the first line, LF or CRLF, untrimmed", () => {

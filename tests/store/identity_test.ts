@@ -9,31 +9,17 @@ import {
   loadSensorIdentities,
   loadSensorIdentity,
 } from "../../store/identity.ts";
-import { KeyFileError } from "../../store/keyfiles.ts";
-import { makeTestHome } from "../integration/secure_home.ts";
+import { isKeyFileError, withTestHome } from "./home_helpers.ts";
 
 const ACTUATOR = "door-actuator";
 const SENSORS = ["sensor-a", "sensor-b", "sensor-c"];
 
-async function withHome(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await makeTestHome(SUITE_DSA, SENSORS);
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+function withHome(fn: (dir: string) => Promise<void>): Promise<void> {
+  return withTestHome(fn, { suite: SUITE_DSA, sensors: SENSORS });
 }
 
-function isKeyFileError(code: string, path: string, dir: string) {
-  return (error: unknown) => {
-    assert.ok(error instanceof KeyFileError, `expected a KeyFileError, got ${error}`);
-    assert.equal(error.code, code);
-    assert.equal(error.path, path);
-    assert.ok(error.message.includes(path), `names the file: ${error.message}`);
-    assert.ok(error.message.endsWith(`; run secmqtt keygen --out ${dir}`), `gives the fix: ${error.message}`);
-    assert.ok(!error.message.includes("\n"), "one line");
-    return true;
-  };
+function isKeyFileErrorIn(dir: string, code: string, path: string) {
+  return isKeyFileError(code, path, `run secmqtt keygen --out ${dir}`);
 }
 
 Deno.test("loadSensorIdentities: one identity per sensor, in order, sharing the actuator's public key", () =>
@@ -70,7 +56,7 @@ Deno.test("a corrupt sensor key is KEY_FILE_INVALID naming the file and the keyg
     );
     await assert.rejects(
       loadSensorIdentities(paths, SENSORS, ACTUATOR),
-      isKeyFileError("KEY_FILE_INVALID", paths.privateKey(SENSORS[1]), dir),
+      isKeyFileErrorIn(dir, "KEY_FILE_INVALID", paths.privateKey(SENSORS[1])),
     );
   }));
 
@@ -84,11 +70,11 @@ Deno.test("loadActuatorIdentity: the trust list and a usable private key; missin
     Deno.writeTextFileSync(paths.privateKey(ACTUATOR), "garbage\n");
     await assert.rejects(
       loadActuatorIdentity(paths, ACTUATOR),
-      isKeyFileError("KEY_FILE_INVALID", paths.privateKey(ACTUATOR), dir),
+      isKeyFileErrorIn(dir, "KEY_FILE_INVALID", paths.privateKey(ACTUATOR)),
     );
     Deno.removeSync(paths.privateKey(ACTUATOR));
     await assert.rejects(
       loadActuatorIdentity(paths, ACTUATOR),
-      isKeyFileError("KEY_FILE_MISSING", paths.privateKey(ACTUATOR), dir),
+      isKeyFileErrorIn(dir, "KEY_FILE_MISSING", paths.privateKey(ACTUATOR)),
     );
   }));
