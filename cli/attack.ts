@@ -23,7 +23,6 @@ import {
   UsageError,
 } from "./common.ts";
 import { connectRole } from "./runtime.ts";
-import { withHomeCredentials } from "./secure_setup.ts";
 import {
   DEFAULT_SECURE_ATTACK,
   runSecureAttacks,
@@ -32,9 +31,7 @@ import {
 } from "../roles/secure_attacker.ts";
 import { SECURE_TOPIC } from "../roles/door.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
-import { readKeyFileText } from "../store/keyfiles.ts";
-import { importRsaPublicKeyPem } from "../crypto/rsa.ts";
-import { importDomainPem } from "../crypto/dsa.ts";
+import { loadAttackerKnowledge } from "../store/attacker_knowledge.ts";
 import { connectMqtt } from "../transport/client.ts";
 
 const HELP = `Usage: secmqtt attack [--secure] [--attacks LIST] [--attempts N] [options]
@@ -150,26 +147,17 @@ async function runSecureAttackCommand(values: ParsedFlags["values"], io: CliIO):
     max: 3_600_000,
     default: DEFAULT_SECURE_ATTACK.captureTimeoutMs,
   })!;
-  const keysDir = (values.keys as string | undefined) ?? DEFAULT_KEYS_DIR;
-  const paths = homePaths(keysDir);
   const given = await connectionFromFlags(values);
-  const conn = withHomeCredentials(
-    given.username ? given : { ...given, username: "mallory" },
-    values,
-    given.username ?? "mallory",
+  // The attacker's own account: --username (default mallory), its password as given or from the home.
+  const knowledge = await loadAttackerKnowledge(
+    homePaths((values.keys as string | undefined) ?? DEFAULT_KEYS_DIR),
+    {
+      username: given.username ?? "mallory",
+      password: given.password,
+      actuatorId: (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID,
+    },
   );
-  if (conn.username === undefined || conn.password === undefined) {
-    throw new UsageError(`--secure attack needs broker credentials of its own (--username/--password-file)`);
-  }
-  const actuatorPublicKey = await importRsaPublicKeyPem(
-    readKeyFileText(paths.publicKey((values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID)),
-  );
-  let dsaDomain;
-  try {
-    dsaDomain = importDomainPem(Deno.readTextFileSync(paths.dsaParams));
-  } catch {
-    dsaDomain = undefined; // an Ed25519 home has no DSA domain
-  }
+  const conn = { ...given, ...knowledge.ownCredentials };
   const log = openLogFromFlags(values, "attacker");
   const transport = await connectRole(conn, "attacker", {}, { io, log });
   try {
@@ -188,9 +176,7 @@ async function runSecureAttackCommand(values: ParsedFlags["values"], io: CliIO):
       log,
       transport,
       connect: (o) => connectMqtt({ url: conn.url, reconnectPeriodMs: 0, connectTimeoutMs: 2000, ...o }),
-      ownCredentials: { username: conn.username, password: conn.password },
-      actuatorPublicKey,
-      dsaDomain,
+      ...knowledge,
       signal: io.signal,
     });
     io.err(

@@ -1,21 +1,18 @@
 /**
- * Phase II wiring for the CLI roles: reads the home made by `secmqtt keygen` (keys, trust list,
- * credentials, counter and replay state) and builds the sealer and opener the roles run with.
- * Missing or unreadable files surface as one-line errors (exit 2); corrupt state as exit 1.
+ * Phase II flags for the CLI roles: turns `--keys`, `--actuator`, `--state` and the role's options into
+ * the typed arguments of roles/secure_wiring.ts, which reads the home made by `secmqtt keygen` and builds
+ * the sealer and opener the roles run with. Missing or unreadable files surface as one-line errors
+ * (exit 2); corrupt state as exit 1.
  * @module
  */
 
 import type { Clock } from "../core/clock.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
-import { CommitBatcher } from "../roles/commit_batcher.ts";
-import { keyCacheFor, secureOpener, trustResolver } from "../roles/secure_actuator.ts";
-import { secureSealer } from "../roles/secure_sensor.ts";
+import { wireSecureActuator, wireSecureSensor } from "../roles/secure_wiring.ts";
 import type { ReadingSealer } from "../roles/sensor.ts";
-import { CounterStore } from "../store/counter.ts";
+import { findCredential } from "../store/credentials.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
-import { loadActuatorIdentity, loadSensorIdentity } from "../store/identity.ts";
-import { ReplayStore } from "../store/replay.ts";
 import type { ConnectionOptions, FlagSpec, ParsedFlags } from "./common.ts";
 
 /** Flags that name a secure identity. */
@@ -46,14 +43,9 @@ export function withHomeCredentials(
   username: string,
 ): ConnectionOptions {
   if (conn.username !== undefined) return conn;
-  const path = homePaths(keysDir(values)).credential(username);
-  let password: string;
-  try {
-    password = Deno.readTextFileSync(path).split(/\r?\n/)[0];
-  } catch {
-    return conn; // no such account: connect as given (the broker decides)
-  }
-  return { ...conn, username, password: conn.password ?? password };
+  const own = findCredential(homePaths(keysDir(values)), username);
+  if (own === undefined) return conn; // no such account: connect as given (the broker decides)
+  return { ...conn, username, password: conn.password ?? own.password };
 }
 
 /**
@@ -69,15 +61,13 @@ export async function secureSensorSetup(
   epochLength: number,
   topic: string,
 ): Promise<{ seal: ReadingSealer; nextCounter: () => number; close(): void }> {
-  const paths = homePaths(keysDir(values));
-  const actuatorId = (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID;
-  const { suite, signingKey, recipientPublicKey } = await loadSensorIdentity(paths, sensorId, actuatorId);
-  const counter = CounterStore.open(paths.counter(sensorId));
-  return {
-    seal: secureSealer({ topic, sensorId, suite, signingKey, recipientPublicKey, epochLength }),
-    nextCounter: () => counter.next(),
-    close: () => counter.close(),
-  };
+  return await wireSecureSensor({
+    keysDir: keysDir(values),
+    sensorId,
+    actuatorId: (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID,
+    topic,
+    epochLength,
+  });
 }
 
 /**
@@ -94,23 +84,14 @@ export async function secureActuatorSetup(
   actuatorId: string,
   options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
 ): Promise<{ open: MessageOpener; close(): void }> {
-  const paths = homePaths(keysDir(values));
-  const { trust, recipientPrivateKey, keyMode } = await loadActuatorIdentity(paths, actuatorId);
-  if (!keyMode.ok) options.log.event("error", { code: keyMode.code, detail: keyMode.detail });
-  const replay = ReplayStore.open((values.state as string | undefined) ?? paths.replayDb(actuatorId));
-  const batcher = options.batchMs === undefined
-    ? undefined
-    : new CommitBatcher({ replay, clock: options.clock }, { maxDelayMs: options.batchMs });
-  return {
-    open: secureOpener({
-      clock: options.clock,
-      trust: trustResolver(trust),
-      replay,
-      recipientPrivateKey,
-      timestampWindowMs: options.windowMs,
-      keyCache: keyCacheFor(trust),
-      batcher,
-    }),
-    close: () => replay.close(),
-  };
+  return await wireSecureActuator(
+    {
+      keysDir: keysDir(values),
+      actuatorId,
+      replayDb: values.state as string | undefined,
+      windowMs: options.windowMs,
+      batchMs: options.batchMs,
+    },
+    { clock: options.clock, log: options.log },
+  );
 }

@@ -8,12 +8,10 @@
 import { join } from "node:path";
 import { writeReport } from "../metrics/write.ts";
 import type { Clock } from "../core/clock.ts";
-import { importDomainPem } from "../crypto/dsa.ts";
-import { importRsaPublicKeyPem } from "../crypto/rsa.ts";
 import { fileLogWriter, Log, newRunId } from "../log/jsonl.ts";
 import type { MetricsDocument } from "../metrics/report.ts";
+import { loadAttackerKnowledge } from "../store/attacker_knowledge.ts";
 import { homePaths } from "../store/home.ts";
-import { readKeyFileText } from "../store/keyfiles.ts";
 import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "./attacker.ts";
 import { SECURE_TOPIC } from "./door.ts";
 import { settle, startInsecureHome, startSecureHome } from "./home.ts";
@@ -128,7 +126,6 @@ export async function runDemo(
     attacker: "mallory",
     force: true,
   });
-  const paths = homePaths(keysDir);
   progress(
     `Phase II  secure home under ${SECURE_ATTACK_CLASSES.length} attack classes × ${scale.secureAttempts} attempts`,
   );
@@ -140,8 +137,11 @@ export async function runDemo(
     clock,
     { epochLength: 1 },
   );
-  const mallory = { username: "mallory", password: readKeyFileText(paths.credential("mallory")).trim() };
-  const attackerT2 = await home2.connect({ clientId: "mallory", ...mallory });
+  const knowledge = await loadAttackerKnowledge(homePaths(keysDir), {
+    username: "mallory",
+    actuatorId: "door-actuator",
+  });
+  const attackerT2 = await home2.connect({ clientId: "mallory", ...knowledge.ownCredentials });
   const sensor2 = home2.runSensor(scale.legitMessages, scale.intervalMs);
   const attack2 = await runSecureAttacks({
     classes: SECURE_ATTACK_CLASSES,
@@ -160,9 +160,7 @@ export async function runDemo(
     log: log2.forRole("attacker"),
     transport: attackerT2,
     connect: (o) => home2.connect({ ...o, reconnectPeriodMs: 0, connectTimeoutMs: 2000 }),
-    ownCredentials: mallory,
-    actuatorPublicKey: await importRsaPublicKeyPem(readKeyFileText(paths.publicKey("door-actuator"))),
-    dsaDomain: importDomainPem(readKeyFileText(paths.dsaParams)),
+    ...knowledge,
     restartVictim: () => home2.restartActuator(),
     signal: deps.signal,
   });

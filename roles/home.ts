@@ -9,17 +9,13 @@
 import { loadBrokerPolicy } from "../auth/policy.ts";
 import type { Clock } from "../core/clock.ts";
 import { Log } from "../log/jsonl.ts";
-import { CounterStore } from "../store/counter.ts";
+import { readCredential } from "../store/credentials.ts";
 import { homePaths } from "../store/home.ts";
-import { readKeyFileText } from "../store/keyfiles.ts";
-import { ReplayStore } from "../store/replay.ts";
-import { loadActuatorIdentity, loadSensorIdentity } from "../store/identity.ts";
 import { startBroker } from "../transport/broker.ts";
 import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../transport/client.ts";
 import { plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
-import { keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
-import { secureSealer } from "./secure_sensor.ts";
+import { wireSecureActuator, wireSecureSensor } from "./secure_wiring.ts";
 import { memoryCounter, plaintextSealer, runSensor, type SensorOptions } from "./sensor.ts";
 
 /** A broker to run the home on: the embedded one (started here) or an external URL (e.g. Mosquitto). */
@@ -45,10 +41,6 @@ export interface RunningHome {
   /** Stops the actuator (closing its connection and state) and starts it again from its files. */
   restartActuator(): Promise<void>;
   close(): Promise<void>;
-}
-
-function readCredential(keysDir: string, username: string): string {
-  return readKeyFileText(homePaths(keysDir).credential(username)).split(/\r?\n/)[0];
 }
 
 /**
@@ -125,52 +117,41 @@ export async function startSecureHome(
     : undefined;
   const url = embedded?.url ?? (broker as { url: string }).url;
 
-  const { suite, signingKey, recipientPublicKey } = await loadSensorIdentity(
-    paths,
-    ids.sensorId,
-    ids.actuatorId,
-  );
-  const { trust, recipientPrivateKey } = await loadActuatorIdentity(paths, ids.actuatorId);
-  const counter = CounterStore.open(paths.counter(ids.sensorId));
-  const sensorT = await connectMqtt({
-    url,
-    clientId: ids.sensorId,
-    username: ids.sensorId,
-    password: readCredential(ids.keysDir, ids.sensorId),
-  });
-  const seal = secureSealer({
-    topic: SECURE_TOPIC,
+  const sensor = await wireSecureSensor({
+    keysDir: ids.keysDir,
     sensorId: ids.sensorId,
-    suite,
-    signingKey,
-    recipientPublicKey,
+    actuatorId: ids.actuatorId,
+    topic: SECURE_TOPIC,
     epochLength: options.epochLength,
   });
+  const sensorT = await connectMqtt({ url, clientId: ids.sensorId, ...readCredential(paths, ids.sensorId) });
 
+  // Each start reads the actuator's files again, as a restarted process would.
   const startSecureActuator = async () => {
-    const replay = ReplayStore.open(ids.replayDb ?? paths.replayDb(ids.actuatorId));
+    const actuatorLog = log.forRole("actuator");
+    const wiring = await wireSecureActuator(
+      {
+        keysDir: ids.keysDir,
+        actuatorId: ids.actuatorId,
+        replayDb: ids.replayDb,
+        windowMs: options.windowMs,
+      },
+      { clock, log: actuatorLog },
+    );
     const transport = await connectMqtt({
       url,
       // A persistent session: QoS 1 messages published while the actuator restarts wait at the broker.
       clean: false,
       clientId: ids.actuatorId,
-      username: ids.actuatorId,
-      password: readCredential(ids.keysDir, ids.actuatorId),
+      ...readCredential(paths, ids.actuatorId),
     });
     const actuator = await startActuator({ topic: SECURE_TOPIC_FILTER, qos: 1, phase: "secure" }, {
       clock,
-      log: log.forRole("actuator"),
+      log: actuatorLog,
       transport,
-      open: secureOpener({
-        clock,
-        trust: trustResolver(trust),
-        replay,
-        recipientPrivateKey,
-        timestampWindowMs: options.windowMs ?? 30_000,
-        keyCache: keyCacheFor(trust),
-      }),
+      open: wiring.open,
     });
-    return { actuator, transport, replay };
+    return { actuator, transport, wiring };
   };
   let current = await startSecureActuator();
 
@@ -185,21 +166,21 @@ export async function startSecureHome(
         clock,
         log: log.forRole("sensor"),
         transport: sensorT,
-        seal,
-        nextCounter: () => counter.next(),
+        seal: sensor.seal,
+        nextCounter: () => sensor.nextCounter(),
       }),
     async restartActuator() {
       await current.actuator.idle();
       await current.transport.close();
-      current.replay.close();
+      current.wiring.close();
       log.forRole("actuator").event("role_stopped", { reason: "restart", ...current.actuator.stats });
       current = await startSecureActuator();
     },
     async close() {
       await current.actuator.idle();
       await Promise.all([current.transport.close(), sensorT.close()]);
-      current.replay.close();
-      counter.close();
+      current.wiring.close();
+      sensor.close();
       await embedded?.close();
     },
   };

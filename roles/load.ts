@@ -13,18 +13,13 @@
  */
 
 import type { Clock } from "../core/clock.ts";
-import { type Suite, SUITE_SIGNATURE_SCHEME, SUITES } from "../crypto/envelope.ts";
-import { importRsaPublicKeyPem } from "../crypto/rsa.ts";
-import { importSigningKeyPem } from "../crypto/signature.ts";
+import type { Suite } from "../crypto/envelope.ts";
 import type { Log, LogRecord } from "../log/jsonl.ts";
-import { CounterStore } from "../store/counter.ts";
+import { readCredential } from "../store/credentials.ts";
 import { homePaths } from "../store/home.ts";
-import { readKeyFileText } from "../store/keyfiles.ts";
-import { loadTrustList, lookup } from "../store/trust.ts";
 import { connectMqtt, type MqttTransport } from "../transport/client.ts";
 import { makeReading, SECURE_TOPIC } from "./door.ts";
-import { secureSealer } from "./secure_sensor.ts";
-import type { ReadingSealer } from "./sensor.ts";
+import { type SecureSensorWiring, wireSecureSensors } from "./secure_wiring.ts";
 
 /** Default bound on messages sent but not yet concluded by the actuator (closed loop). */
 export const DEFAULT_MAX_IN_FLIGHT = 256;
@@ -125,8 +120,8 @@ export interface LoadSummary {
 interface SimulatedSensor {
   id: string;
   transport: MqttTransport;
-  seal: ReadingSealer;
-  counter: CounterStore;
+  /** Its sealer and persistent counter. */
+  wiring: SecureSensorWiring;
   /** The first counter value, reserved during setup so no fsync lands in the measured window. */
   firstCounter: number | undefined;
   /** Messages due but not yet started (open loop). */
@@ -150,6 +145,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   if ((options.durationMs === undefined) === (options.messages === undefined)) {
     throw new RangeError("give exactly one of durationMs and messages");
   }
+  if (options.sensorIds.length === 0) throw new RangeError("give at least one sensor");
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const { sensors, suite } = await setUpSensors(options, deps.brokerUrl);
   const mode = options.ratePerSensorHz === undefined
@@ -202,13 +198,13 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   };
 
   const sendOne = async (sensor: SimulatedSensor) => {
-    const counter = sensor.firstCounter ?? sensor.counter.next();
+    const counter = sensor.firstCounter ?? sensor.wiring.nextCounter();
     sensor.firstCounter = undefined;
     const startedAt = clock.now();
     const reading = makeReading(sensor.id, counter, Math.round(startedAt), 20 + Math.random() * 5);
     sentAt.set(`${sensor.id}\0${counter}`, startedAt);
     try {
-      const { payload } = await sensor.seal(reading);
+      const { payload } = await sensor.wiring.seal(reading);
       await sensor.transport.publish(SECURE_TOPIC, payload, { qos: 1 });
       sent++;
     } catch (error) {
@@ -286,7 +282,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
     await clock.sleep(POLL_INTERVAL_MS);
     await collect();
   }
-  for (const sensor of sensors) sensor.counter.close();
+  for (const sensor of sensors) sensor.wiring.close();
   await Promise.all(unique(sensors.map((s) => s.transport)).map((t) => t.close()));
 
   const usage = deps.actuator.usage();
@@ -320,59 +316,35 @@ async function setUpSensors(
   brokerUrl: string,
 ): Promise<{ sensors: SimulatedSensor[]; suite: Suite }> {
   const paths = homePaths(options.keysDir);
-  const trust = loadTrustList(paths.trust);
-  const recipientPublicKey = await importRsaPublicKeyPem(
-    readKeyFileText(paths.publicKey(options.actuatorId)),
-  );
   const connectionCount = Math.min(options.connections, options.sensorIds.length);
   // Connection c logs in as the first sensor that uses it: the ACL lets every sensor write the door topic.
   const transports: MqttTransport[] = [];
   for (let first = 0; first < connectionCount; first += CONNECT_PARALLELISM) {
     const ids = options.sensorIds.slice(first, Math.min(first + CONNECT_PARALLELISM, connectionCount));
     transports.push(
-      ...await Promise.all(ids.map((id) =>
-        connectMqtt({
-          url: brokerUrl,
-          clientId: `load-${id}`,
-          username: id,
-          password: readKeyFileText(paths.credential(id)).split(/\r?\n/)[0],
-        })
-      )),
+      ...await Promise.all(
+        ids.map((id) =>
+          connectMqtt({ url: brokerUrl, clientId: `load-${id}`, ...readCredential(paths, id) })
+        ),
+      ),
     );
   }
-  let suite: Suite | undefined;
-  const sensors: SimulatedSensor[] = [];
-  for (const [i, id] of options.sensorIds.entries()) {
-    const entry = lookup(trust, id);
-    if (!entry) throw new Error(`sensor ${id} is not in ${paths.trust}`);
-    if (!(SUITES as readonly string[]).includes(entry.suite)) {
-      throw new Error(`sensor ${id} has unsupported suite ${entry.suite}`);
-    }
-    const sensorSuite = entry.suite as Suite;
-    suite ??= sensorSuite;
-    const signingKey = await importSigningKeyPem(
-      SUITE_SIGNATURE_SCHEME[sensorSuite],
-      readKeyFileText(paths.privateKey(id)),
-    );
-    const counter = CounterStore.open(paths.counter(id));
-    sensors.push({
-      id,
-      transport: transports[i % connectionCount],
-      seal: secureSealer({
-        topic: SECURE_TOPIC,
-        sensorId: id,
-        suite: sensorSuite,
-        signingKey,
-        recipientPublicKey,
-        epochLength: options.epochLength,
-      }),
-      counter,
-      firstCounter: counter.next(),
-      backlog: 0,
-      busy: false,
-    });
-  }
-  return { sensors, suite: suite! };
+  const wired = await wireSecureSensors({
+    keysDir: options.keysDir,
+    sensorIds: options.sensorIds,
+    actuatorId: options.actuatorId,
+    topic: SECURE_TOPIC,
+    epochLength: options.epochLength,
+  });
+  const sensors = wired.map((wiring, i): SimulatedSensor => ({
+    id: wiring.sensorId,
+    transport: transports[i % connectionCount],
+    wiring,
+    firstCounter: wiring.nextCounter(),
+    backlog: 0,
+    busy: false,
+  }));
+  return { sensors, suite: wired[0].suite };
 }
 
 /**

@@ -63,3 +63,16 @@ export function homePaths(dir: string): HomePaths {
     replayDb: (actuator) => join(dir, `${actuator}.replay.sqlite`),
   };
 }
+
+/**
+ * The fix to print when a file keygen writes is missing: the command that (re)makes the home, with any
+ * extra flags the missing file needs (an attacker account, say).
+ * @example
+ * ```ts
+ * keygenFix("keys"); // "run secmqtt keygen --out keys"
+ * keygenFix("keys", "--attacker eve --force"); // "run secmqtt keygen --out keys --attacker eve --force"
+ * ```
+ */
+export function keygenFix(dir: string, extraFlags?: string): string {
+  return `run secmqtt keygen --out ${dir}${extraFlags ? ` ${extraFlags}` : ""}`;
+}

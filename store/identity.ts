@@ -1,15 +1,17 @@
 /**
  * Loads a device's identity from a secure home: a sensor's signing key and suite (from the trust list)
  * with the actuator's public key it wraps to, or the actuator's RSA private key with the trust list.
- * Shared by the CLI roles and the in-process home of the demo and tests.
+ * The one loader of identities: the CLI roles, the in-process home of the demo and tests, and the load
+ * role all come through here (via roles/secure_wiring.ts). A missing or corrupt file is a typed error
+ * whose one-line message names the file and the fix.
  * @module
  */
 
 import { type Suite, SUITE_SIGNATURE_SCHEME, SUITES } from "../crypto/envelope.ts";
 import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
 import { importSigningKeyPem, type SigningKey } from "../crypto/signature.ts";
-import type { HomePaths } from "./home.ts";
-import { checkPrivateKeyMode, type KeyModeCheck, readKeyFileText } from "./keyfiles.ts";
+import { type HomePaths, keygenFix } from "./home.ts";
+import { checkPrivateKeyMode, importKeyFile, type KeyModeCheck } from "./keyfiles.ts";
 import { loadTrustList, lookup, type TrustList } from "./trust.ts";
 
 /** The home does not describe the device asked for; the CLI prints it as one line and exits 2. */
@@ -52,23 +54,40 @@ export async function loadSensorIdentity(
   sensorId: string,
   actuatorId: string,
 ): Promise<SensorIdentity> {
-  const entry = lookup(loadTrustList(paths.trust), sensorId);
-  if (!entry) {
-    throw new IdentityError(
-      "CONFIG_UNKNOWN_SENSOR",
-      `sensor '${sensorId}' is not in ${paths.trust} (see secmqtt keygen)`,
+  const [identity] = await loadSensorIdentities(paths, [sensorId], actuatorId);
+  return identity;
+}
+
+/**
+ * Loads many sensors of one home at once (the load role's fleet): the trust list is read and the
+ * actuator's public key imported once for all of them. Identities come back in the order of `sensorIds`.
+ * @example
+ * ```ts
+ * const fleet = await loadSensorIdentities(homePaths("keys"), ["sensor-0001", "sensor-0002"], "door-actuator");
+ * ```
+ */
+export async function loadSensorIdentities(
+  paths: HomePaths,
+  sensorIds: readonly string[],
+  actuatorId: string,
+): Promise<SensorIdentity[]> {
+  const trust = loadTrustList(paths.trust);
+  const fix = keygenFix(paths.dir);
+  const recipientPublicKey = await importKeyFile(paths.publicKey(actuatorId), importRsaPublicKeyPem, {
+    label: "actuator public key",
+    fix,
+  });
+  const identities: SensorIdentity[] = [];
+  for (const sensorId of sensorIds) {
+    const suite = sensorSuite(trust, sensorId, paths.trust);
+    const signingKey = await importKeyFile(
+      paths.privateKey(sensorId),
+      (pem) => importSigningKeyPem(SUITE_SIGNATURE_SCHEME[suite], pem),
+      { label: "sensor private key", fix },
     );
+    identities.push({ suite, signingKey, recipientPublicKey });
   }
-  if (!(SUITES as readonly string[]).includes(entry.suite)) {
-    throw new IdentityError("CONFIG_UNSUPPORTED_SUITE", `${paths.trust}: unsupported suite '${entry.suite}'`);
-  }
-  const suite = entry.suite as Suite;
-  const signingKey = await importSigningKeyPem(
-    SUITE_SIGNATURE_SCHEME[suite],
-    readKeyFileText(paths.privateKey(sensorId)),
-  );
-  const recipientPublicKey = await importRsaPublicKeyPem(readKeyFileText(paths.publicKey(actuatorId)));
-  return { suite, signingKey, recipientPublicKey };
+  return identities;
 }
 
 /**
@@ -81,10 +100,24 @@ export async function loadSensorIdentity(
 export async function loadActuatorIdentity(paths: HomePaths, actuatorId: string): Promise<ActuatorIdentity> {
   const trust = loadTrustList(paths.trust);
   const keyPath = paths.privateKey(actuatorId);
-  const keyText = readKeyFileText(keyPath);
-  return {
-    trust,
-    recipientPrivateKey: await importRsaPrivateKeyPem(keyText),
-    keyMode: checkPrivateKeyMode(keyPath),
-  };
+  const recipientPrivateKey = await importKeyFile(keyPath, importRsaPrivateKeyPem, {
+    label: "actuator private key",
+    fix: keygenFix(paths.dir),
+  });
+  return { trust, recipientPrivateKey, keyMode: checkPrivateKeyMode(keyPath) };
+}
+
+/** The suite a listed sensor signs with; an unlisted sensor or an unknown suite is an {@link IdentityError}. */
+function sensorSuite(trust: TrustList, sensorId: string, trustPath: string): Suite {
+  const entry = lookup(trust, sensorId);
+  if (!entry) {
+    throw new IdentityError(
+      "CONFIG_UNKNOWN_SENSOR",
+      `sensor '${sensorId}' is not in ${trustPath} (see secmqtt keygen)`,
+    );
+  }
+  if (!(SUITES as readonly string[]).includes(entry.suite)) {
+    throw new IdentityError("CONFIG_UNSUPPORTED_SUITE", `${trustPath}: unsupported suite '${entry.suite}'`);
+  }
+  return entry.suite as Suite;
 }

@@ -22,7 +22,9 @@ export type KeyFileErrorCode =
   | "KEY_FILE_MISSING"
   | "KEY_FILE_UNREADABLE"
   | "KEY_FILE_EXISTS"
-  | "KEY_FILE_WRITE_FAILED";
+  | "KEY_FILE_WRITE_FAILED"
+  | "KEY_FILE_EMPTY"
+  | "KEY_FILE_INVALID";
 
 /** Error reading or writing a key file; the message names the path and fits on one CLI line. */
 export class KeyFileError extends Error {
@@ -126,24 +128,31 @@ export function writePublicFile(
   writeKeyFile(path, data, PUBLIC_FILE_MODE, options.force ?? false);
 }
 
+/** How a read names the file and what the user should do when it fails. */
+export interface ReadKeyFileOptions {
+  /** What the file is, for the message (default "key file"). */
+  label?: string;
+  /** The fix, appended to the message after "; " (e.g. "run secmqtt keygen --out keys"). */
+  fix?: string;
+}
+
 /**
  * Reads a key file's bytes. A missing file throws {@link KeyFileError} `KEY_FILE_MISSING`; any other
- * failure (permissions, a directory, I/O) throws `KEY_FILE_UNREADABLE`.
+ * failure (permissions, a directory, I/O) throws `KEY_FILE_UNREADABLE`. The message names the file,
+ * gives the OS reason and, when `options.fix` is given, the fix.
  * @example
  * ```ts
  * const der = readKeyFile("keys/sensor-1.der");
+ * const pem = readKeyFile("keys/sensor-1.key.pem", { fix: "run secmqtt keygen --out keys" });
  * ```
  */
-export function readKeyFile(path: string): Uint8Array {
+export function readKeyFile(path: string, options: ReadKeyFileOptions = {}): Uint8Array {
   try {
     return Deno.readFileSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new KeyFileError("KEY_FILE_MISSING", path, `key file not found: ${path}`, { cause: error });
-    }
-    throw new KeyFileError("KEY_FILE_UNREADABLE", path, `cannot read key file ${path}: ${describe(error)}`, {
-      cause: error,
-    });
+    const code = error instanceof Deno.errors.NotFound ? "KEY_FILE_MISSING" : "KEY_FILE_UNREADABLE";
+    const message = `cannot read ${options.label ?? "key file"} ${path}: ${describe(error)}`;
+    throw new KeyFileError(code, path, withFix(message, options.fix), { cause: error });
   }
 }
 
@@ -155,14 +164,36 @@ export function readKeyFile(path: string): Uint8Array {
  * const pem = readKeyFileText("keys/sensor-1.key");
  * ```
  */
-export function readKeyFileText(path: string): string {
-  const bytes = readKeyFile(path);
+export function readKeyFileText(path: string, options: ReadKeyFileOptions = {}): string {
+  const bytes = readKeyFile(path, options);
   try {
     return utf8Decode(bytes);
   } catch (error) {
-    throw new KeyFileError("KEY_FILE_UNREADABLE", path, `key file ${path} is not valid UTF-8 text`, {
-      cause: error,
-    });
+    const message = `${options.label ?? "key file"} ${path} is not valid UTF-8 text`;
+    throw new KeyFileError("KEY_FILE_UNREADABLE", path, withFix(message, options.fix), { cause: error });
+  }
+}
+
+/**
+ * Reads a key file and parses it (imports a PEM key, say). A parse failure becomes {@link KeyFileError}
+ * `KEY_FILE_INVALID` naming the file, so a corrupt key reaches the user as one line, not a stack trace.
+ * Read errors as {@link readKeyFile}.
+ * @example
+ * ```ts
+ * const key = await importKeyFile("keys/door-actuator.pub.pem", importRsaPublicKeyPem, { label: "RSA public key" });
+ * ```
+ */
+export async function importKeyFile<T>(
+  path: string,
+  parse: (text: string) => T | Promise<T>,
+  options: ReadKeyFileOptions = {},
+): Promise<T> {
+  const text = readKeyFileText(path, options);
+  try {
+    return await parse(text);
+  } catch (error) {
+    const message = `${options.label ?? "key file"} ${path} is not usable: ${describe(error)}`;
+    throw new KeyFileError("KEY_FILE_INVALID", path, withFix(message, options.fix), { cause: error });
   }
 }
 
@@ -257,6 +288,15 @@ function randomSuffix(): string {
   return toHex(crypto.getRandomValues(new Uint8Array(8)));
 }
 
+/**
+ * The first line of an error's message, without the `: readfile '<path>'` Deno appends to an OS error
+ * (the caller's message names the path already): "No such file or directory (os error 2)".
+ */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return message.replace(/(\(os error \d+\)): \w+ '.*'$/, "$1");
+}
+
+function withFix(message: string, fix: string | undefined): string {
+  return fix === undefined ? message : `${message}; ${fix}`;
 }

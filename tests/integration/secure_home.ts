@@ -7,6 +7,7 @@
 import { importDomainPem } from "../../crypto/dsa.ts";
 import { type Suite, SUITE_DSA } from "../../crypto/envelope.ts";
 import { createHome } from "../../roles/keygen.ts";
+import { readCredential } from "../../store/credentials.ts";
 import { homePaths } from "../../store/home.ts";
 import { startMosquitto, type TestBroker } from "./brokers.ts";
 import { startBroker } from "../../transport/broker.ts";
@@ -42,7 +43,7 @@ export async function makeTestHome(suite: Suite = SUITE_DSA, sensors = ["door-se
 
 /** Reads a broker password keygen wrote. */
 export function credential(dir: string, user: string): string {
-  return Deno.readTextFileSync(homePaths(dir).credential(user)).trim();
+  return readCredential(homePaths(dir), user).password;
 }
 
 /**

@@ -1,0 +1,162 @@
+/**
+ * Phase II wiring: builds a secure sensor's sealer (identity, persistent counter, sealer with key epochs)
+ * and a secure actuator's opener (identity, trust list, replay database, opener) from a home made by
+ * keygen. The one place that assembles them, for the CLI roles, the in-process home of the demo and the
+ * load role. Arguments are typed (ids, paths, options), never command-line flags.
+ * @module
+ */
+
+import type { Clock } from "../core/clock.ts";
+import type { Suite } from "../crypto/envelope.ts";
+import type { Log } from "../log/jsonl.ts";
+import { CounterStore } from "../store/counter.ts";
+import { homePaths } from "../store/home.ts";
+import { loadActuatorIdentity, loadSensorIdentities } from "../store/identity.ts";
+import { ReplayStore } from "../store/replay.ts";
+import type { MessageOpener } from "./actuator.ts";
+import { CommitBatcher } from "./commit_batcher.ts";
+import { keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
+import { secureSealer } from "./secure_sensor.ts";
+import type { ReadingSealer } from "./sensor.ts";
+
+/** Default accepted clock skew of message timestamps, ms (the actuator's `--window-ms`). */
+export const DEFAULT_TIMESTAMP_WINDOW_MS = 30_000;
+
+/** Which sensors of which home seal, for which actuator, on which topic. */
+export interface SecureSensorsSpec {
+  /** The home made by keygen. */
+  keysDir: string;
+  /** The sensors; each must be in the home's trust list. */
+  sensorIds: readonly string[];
+  /** The actuator whose RSA public key wraps the session keys. */
+  actuatorId: string;
+  /** Topic the envelopes are published on (it is signed). */
+  topic: string;
+  /** Messages per AES key epoch; 1 = a fresh key per message. */
+  epochLength: number;
+}
+
+/** One sensor of a {@link SecureSensorsSpec}, as {@link wireSecureSensor} takes it. */
+export type SecureSensorSpec = Omit<SecureSensorsSpec, "sensorIds"> & { sensorId: string };
+
+/** A sensor ready to seal: its sealer and its persistent counter. */
+export interface SecureSensorWiring {
+  sensorId: string;
+  suite: Suite;
+  seal: ReadingSealer;
+  /** The next counter value, durable before it is returned. */
+  nextCounter(): number;
+  /** Closes the counter file. */
+  close(): void;
+}
+
+/**
+ * Builds one secure sensor: its signing key and suite, the actuator's public key, its persistent
+ * counter and a sealer that rekeys every `epochLength` messages.
+ * @example
+ * ```ts
+ * const sensor = await wireSecureSensor({ keysDir: "keys", sensorId: "door-sensor-1", actuatorId: "door-actuator", topic: "home/secure/door", epochLength: 1 });
+ * const { payload } = await sensor.seal(makeReading("door-sensor-1", sensor.nextCounter(), Date.now(), 21));
+ * sensor.close();
+ * ```
+ */
+export async function wireSecureSensor(spec: SecureSensorSpec): Promise<SecureSensorWiring> {
+  const [sensor] = await wireSecureSensors({ ...spec, sensorIds: [spec.sensorId] });
+  return sensor;
+}
+
+/**
+ * Builds many secure sensors of one home (the load role's fleet), loading the trust list and the
+ * actuator's public key once. Returned in the order of `sensorIds`; if one fails, the counters already
+ * opened are closed before the error is thrown.
+ * @example
+ * ```ts
+ * const fleet = await wireSecureSensors({ keysDir: "keys", sensorIds: ["sensor-0001", "sensor-0002"], actuatorId: "door-actuator", topic: "home/secure/door", epochLength: 100 });
+ * ```
+ */
+export async function wireSecureSensors(spec: SecureSensorsSpec): Promise<SecureSensorWiring[]> {
+  const paths = homePaths(spec.keysDir);
+  const identities = await loadSensorIdentities(paths, spec.sensorIds, spec.actuatorId);
+  const wired: SecureSensorWiring[] = [];
+  try {
+    for (const [i, sensorId] of spec.sensorIds.entries()) {
+      const { suite, signingKey, recipientPublicKey } = identities[i];
+      const counter = CounterStore.open(paths.counter(sensorId));
+      wired.push({
+        sensorId,
+        suite,
+        seal: secureSealer({
+          topic: spec.topic,
+          sensorId,
+          suite,
+          signingKey,
+          recipientPublicKey,
+          epochLength: spec.epochLength,
+        }),
+        nextCounter: () => counter.next(),
+        close: () => counter.close(),
+      });
+    }
+  } catch (error) {
+    for (const sensor of wired) sensor.close();
+    throw error;
+  }
+  return wired;
+}
+
+/** Which actuator of which home opens, and how. */
+export interface SecureActuatorSpec {
+  /** The home made by keygen. */
+  keysDir: string;
+  actuatorId: string;
+  /** Replay database (default: the home's `<actuator>.replay.sqlite`). */
+  replayDb?: string;
+  /** Accepted clock skew of message timestamps, ms (default {@link DEFAULT_TIMESTAMP_WINDOW_MS}). */
+  windowMs?: number;
+  /** Group commit: record counters in one durable transaction per `batchMs` ms (default: one per message). */
+  batchMs?: number;
+}
+
+/** An actuator ready to open: its opener over the replay database. */
+export interface SecureActuatorWiring {
+  open: MessageOpener;
+  /** Closes the replay database. */
+  close(): void;
+}
+
+/**
+ * Builds the secure actuator's opener: RSA private key and trust list, replay database, epoch key cache
+ * sized for the home, and with `batchMs` a group-commit batcher. A private key file readable by others
+ * is logged as an `error` event with `KEY_FILE_PERMISSIVE` (the actuator still starts). A corrupt replay
+ * database throws: the actuator refuses to start and the file is left untouched.
+ * @example
+ * ```ts
+ * const actuator = await wireSecureActuator({ keysDir: "keys", actuatorId: "door-actuator" }, { clock: systemClock, log });
+ * const verdict = await actuator.open("home/secure/door", payload);
+ * actuator.close();
+ * ```
+ */
+export async function wireSecureActuator(
+  spec: SecureActuatorSpec,
+  deps: { clock: Clock; log: Log },
+): Promise<SecureActuatorWiring> {
+  const paths = homePaths(spec.keysDir);
+  const { trust, recipientPrivateKey, keyMode } = await loadActuatorIdentity(paths, spec.actuatorId);
+  if (!keyMode.ok) deps.log.event("error", { code: keyMode.code, detail: keyMode.detail });
+  const replay = ReplayStore.open(spec.replayDb ?? paths.replayDb(spec.actuatorId));
+  const batcher = spec.batchMs === undefined
+    ? undefined
+    : new CommitBatcher({ replay, clock: deps.clock }, { maxDelayMs: spec.batchMs });
+  return {
+    open: secureOpener({
+      clock: deps.clock,
+      trust: trustResolver(trust),
+      replay,
+      recipientPrivateKey,
+      timestampWindowMs: spec.windowMs ?? DEFAULT_TIMESTAMP_WINDOW_MS,
+      keyCache: keyCacheFor(trust),
+      batcher,
+    }),
+    close: () => replay.close(),
+  };
+}
