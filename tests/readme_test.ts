@@ -141,14 +141,23 @@ Deno.test("the README's three phases by hand run as written, with the outcomes i
     assert.ok(attacks1.size > 0 && acted1.length > 0, "Phase I: the actuator acted on attacks");
 
     const phase2 = readRecords(`${dir}/sec.jsonl`);
-    const attacks2 = new Set(phase2.filter((r) => r.event === "attack_sent").map((r) => r.digest));
-    assert.ok(attacks2.size > 0, "Phase II: attacks were sent");
-    assert.equal(
-      phase2.filter((r) => r.event === "action" && attacks2.has(r.digest)).length,
-      0,
-      "Phase II: no attack acted on",
-    );
-    assert.ok(phase2.some((r) => r.event === "action"), "Phase II: legit events acted on");
+    assert.ok(phase2.some((r) => r.event === "attack_sent"), "Phase II: attacks were sent");
+    // A replayed envelope has the digest of the legit one it copies: an attack is acted on when a digest
+    // is acted on more often than the sensor published it, or was never published by the sensor at all.
+    const tally = (event: string) => {
+      const counts = new Map<unknown, number>();
+      for (const r of phase2) if (r.event === event) counts.set(r.digest, (counts.get(r.digest) ?? 0) + 1);
+      return counts;
+    };
+    const published = tally("published");
+    const acted = tally("action");
+    assert.ok(acted.size > 0, "Phase II: legit events acted on");
+    for (const [digest, times] of acted) {
+      assert.ok(
+        times <= (published.get(digest) ?? 0),
+        `Phase II: ${digest} acted on ${times}x, not the sensor's`,
+      );
+    }
     assert.ok(Deno.statSync(`${dir}/report/report.html`).size > 0, "the report was written");
   } finally {
     for (const child of background) {
