@@ -55,7 +55,7 @@ export class LogSurvey {
     }
   }
 
-  /** Ends pass 1: sizes the attack keys' columns. Called by the constructor of pass 2 (`MessageJoin`, join.ts). */
+  /** Ends pass 1: sizes the attack keys' columns. Pass 2 (`MessageJoin`, join.ts) calls it. */
   seal(): void {
     if (this.#sealed) throw new Error("LogSurvey already taken by a MetricsFold");
     this.#sealed = true;

@@ -25,7 +25,7 @@ export class TimingResults {
   readonly #timing = new Map<string, TimingSummary>();
   readonly #recovery = new Map<string, RecoverySummary>();
 
-  /** Keeps a `timing_result` as the function's latest; ignored without a string `function` and a number `t`. */
+  /** Keeps a `timing_result` as its function's latest; ignored without a string `function` and number `t`. */
   addTiming(record: LogRecord): void {
     const fn = str(record.function);
     const t = num(record.t);
@@ -49,7 +49,8 @@ export class TimingResults {
     const fn = str(record.function);
     if (fn === undefined || (!this.#recovery.has(fn) && this.#recovery.size >= DISTINCT_KEYS_MAX)) return;
     this.#recovery.set(fn, {
-      // The log writer's secret-name guard (log/jsonl.ts) turns this length into "[redacted]": unknown, not 0.
+      // The log writer's secret-name guard (log/jsonl.ts) turns this length into "[redacted]":
+      // unknown, not 0.
       target_bytes: num(record.target_bytes) ?? null,
       bytes_recovered: num(record.bytes_recovered) ?? 0,
       budget: num(record.budget) ?? 0,
@@ -68,7 +69,7 @@ export class TimingResults {
   }
 }
 
-/** The numbers of a two-level table (`percentiles_ns`: class → percentile → ns); anything else is dropped. */
+/** The numbers of a two-level table (`percentiles_ns`: class → percentile → ns); the rest is dropped. */
 function numericTable(value: Record<string, unknown>): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const [outer, inner] of Object.entries(value)) {
