@@ -135,6 +135,44 @@ export class NameTable {
   }
 }
 
+/**
+ * Name → count per row, for the rare row with several names: the row's first name (a {@link NameTable}
+ * id, NO_NAME when none) and its count in typed columns, any other name in a sparse map.
+ */
+class NameCounts {
+  readonly #ids: Uint16Array;
+  readonly #counts: CounterColumn;
+  readonly #more = new Map<number, Map<string, number>>();
+
+  constructor(rows: number) {
+    this.#ids = new Uint16Array(rows).fill(NO_NAME);
+    this.#counts = new CounterColumn(rows);
+  }
+
+  /** Counts `name` for `row`: in the typed columns while it is the row's only name, else in the map. */
+  add(row: number, name: string, names: NameTable): void {
+    const id = names.id(name);
+    if (id !== undefined && this.#ids[row] === id) {
+      this.#counts.increment(row);
+    } else if (id !== undefined && this.#ids[row] === NO_NAME && !this.#more.has(row)) {
+      this.#ids[row] = id;
+      this.#counts.increment(row);
+    } else {
+      let map = this.#more.get(row);
+      if (!map) this.#more.set(row, map = new Map());
+      bump(map, name, 1, DISTINCT_KEYS_MAX);
+    }
+  }
+
+  /** A row's names and counts in first-seen order (the column's name came first). */
+  list(row: number, names: NameTable): [string, number][] {
+    const id = this.#ids[row];
+    const out: [string, number][] = id !== NO_NAME ? [[names.names[id], this.#counts.get(row)]] : [];
+    for (const pair of this.#more.get(row) ?? []) out.push(pair);
+    return out;
+  }
+}
+
 /** One attack key's counters, as {@link AttackDigests} hands them out for the final join. */
 export interface DigestEntry {
   published: number;
@@ -174,14 +212,10 @@ export class AttackDigests {
   /** First pending latency, NaN when none; the rest are in `pendingMore`. */
   pendingFirst = new Float64Array(0);
   readonly pendingMore = new Map<number, number[]>();
-  /** First rejection code (a {@link NameTable} id), NO_NAME when none; other codes are in `rejectionsMore`. */
-  rejectionCode = new Uint16Array(0);
-  rejectionCount = new CounterColumn(0);
-  readonly rejectionsMore = new Map<number, Map<string, number>>();
-  /** First attack class (a {@link NameTable} id), NO_NAME when none; other classes are in `attacksMore`. */
-  attackClass = new Uint16Array(0);
-  attackCount = new CounterColumn(0);
-  readonly attacksMore = new Map<number, Map<string, number>>();
+  /** Rejection codes per row, first-seen order. */
+  rejections = new NameCounts(0);
+  /** Attack classes that sent the row's key, first-seen order. */
+  attacks = new NameCounts(0);
 
   /** Fixes the rows and sizes the columns, once pass 1 is over. */
   allocate(): void {
@@ -192,10 +226,8 @@ export class AttackDigests {
     this.duplicates = new CounterColumn(rows);
     this.matched = new CounterColumn(rows);
     this.pendingFirst = new Float64Array(rows).fill(NaN);
-    this.rejectionCode = new Uint16Array(rows).fill(NO_NAME);
-    this.rejectionCount = new CounterColumn(rows);
-    this.attackClass = new Uint16Array(rows).fill(NO_NAME);
-    this.attackCount = new CounterColumn(rows);
+    this.rejections = new NameCounts(rows);
+    this.attacks = new NameCounts(rows);
   }
 
   /** Bytes held by the index and the columns (the sparse maps not counted). */
@@ -223,11 +255,11 @@ export class AttackDigests {
   }
 
   addRejection(row: number, code: string, names: NameTable): void {
-    countName(row, code, names, this.rejectionCode, this.rejectionCount, this.rejectionsMore);
+    this.rejections.add(row, code, names);
   }
 
   addAttack(row: number, attackClass: string, names: NameTable): void {
-    countName(row, attackClass, names, this.attackClass, this.attackCount, this.attacksMore);
+    this.attacks.add(row, attackClass, names);
   }
 
   entry(row: number, codeNames: NameTable, classNames: NameTable): DigestEntry {
@@ -238,43 +270,8 @@ export class AttackDigests {
       actions: this.actions.get(row),
       duplicates: this.duplicates.get(row),
       pending,
-      rejections: namesCounted(row, codeNames, this.rejectionCode, this.rejectionCount, this.rejectionsMore),
-      attacks: namesCounted(row, classNames, this.attackClass, this.attackCount, this.attacksMore),
+      rejections: this.rejections.list(row, codeNames),
+      attacks: this.attacks.list(row, classNames),
     };
   }
-}
-
-/** Counts `name` for `row`: in the typed columns while it is the row's only name, else in `more`. */
-function countName(
-  row: number,
-  name: string,
-  names: NameTable,
-  ids: Uint16Array,
-  counts: CounterColumn,
-  more: Map<number, Map<string, number>>,
-): void {
-  const id = names.id(name);
-  if (id !== undefined && ids[row] === id) {
-    counts.increment(row);
-  } else if (id !== undefined && ids[row] === NO_NAME && !more.has(row)) {
-    ids[row] = id;
-    counts.increment(row);
-  } else {
-    let map = more.get(row);
-    if (!map) more.set(row, map = new Map());
-    bump(map, name, 1, DISTINCT_KEYS_MAX);
-  }
-}
-
-/** A row's names and counts in first-seen order (the column's name came first). */
-function namesCounted(
-  row: number,
-  names: NameTable,
-  ids: Uint16Array,
-  counts: CounterColumn,
-  more: Map<number, Map<string, number>>,
-): [string, number][] {
-  const out: [string, number][] = ids[row] !== NO_NAME ? [[names.names[ids[row]], counts.get(row)]] : [];
-  for (const pair of more.get(row) ?? []) out.push(pair);
-  return out;
 }
