@@ -7,7 +7,7 @@
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { SUITE_DSA, SUITE_ED25519 } from "../crypto/envelope.ts";
-import type { AggregateMetrics, CryptoCostGroup, Distribution } from "./aggregate.ts";
+import type { AggregateMetrics, CryptoCostGroup, Distribution } from "./types.ts";
 
 /** Width of a chart's plotting area in CSS pixels. */
 export const CHART_WIDTH_PX = 720;
@@ -127,11 +127,7 @@ export function latencyChartSpec(latency: Record<string, Distribution>): TopLeve
     .filter(([, d]) => d.count > 0)
     .map(([phase, d]) => ({
       phase: `${phase} (n=${d.count})`,
-      p05: d.p05,
-      p25: d.p25,
-      p50: d.p50,
-      p75: d.p75,
-      p95: d.p95,
+      ...boxFigures(d),
       mean: d.mean,
     }));
   if (rows.length === 0) return undefined;
@@ -151,12 +147,7 @@ export function latencyChartSpec(latency: Record<string, Distribution>): TopLeve
     data: { values: rows },
     encoding: { y: { field: "phase", type: "nominal", title: null, sort: null } },
     layer: [
-      { mark: { type: "rule", color: "#555" }, encoding: { x: x("p05"), x2: { field: "p95" } } },
-      {
-        mark: { type: "bar", size: 22, color: "#4c78a8" },
-        encoding: { x: x("p25"), x2: { field: "p75" } },
-      },
-      { mark: { type: "tick", color: "white", size: 22, thickness: 2 }, encoding: { x: x("p50") } },
+      ...boxPlotLayers(x, 22, { whisker: "#555", box: "#4c78a8" }),
       { mark: { type: "point", filled: true, color: "#e45756", size: 40 }, encoding: { x: x("mean") } },
     ],
   };
@@ -266,11 +257,7 @@ export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpe
       rows.push({
         function: `${fn}  (t = ${result.t.toFixed(1)}, ${result.leak ? "leak" : "no leak"})`,
         class: timingClass,
-        p05: p.p05,
-        p25: p.p25,
-        p50: p.p50,
-        p75: p.p75,
-        p95: p.p95,
+        ...boxFigures(p),
       });
     }
   }
@@ -301,11 +288,33 @@ export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpe
         y: { field: "class", type: "nominal", title: null },
         color: { field: "class", type: "nominal", scale: CLASS_COLORS, title: "input class" },
       },
-      layer: [
-        { mark: { type: "rule" }, encoding: { x: x("p05"), x2: { field: "p95" } } },
-        { mark: { type: "bar", size: 16 }, encoding: { x: x("p25"), x2: { field: "p75" } } },
-        { mark: { type: "tick", color: "white", size: 16, thickness: 2 }, encoding: { x: x("p50") } },
-      ],
+      layer: boxPlotLayers(x, 16),
     },
   };
+}
+
+/** The five figures a box plot draws, as chart data fields. */
+type BoxFigures = Record<"p05" | "p25" | "p50" | "p75" | "p95", number>;
+
+/** The box plot figures of a latency distribution or of a timing class's `percentiles_ns`. */
+function boxFigures(p: Distribution | Record<string, number>): BoxFigures {
+  return { p05: p.p05, p25: p.p25, p50: p.p50, p75: p.p75, p95: p.p95 };
+}
+
+/**
+ * The layers of a box plot over {@link BoxFigures} fields: whisker p5–p95, box p25–p75 and a white tick at
+ * the median, `size` px thick. Without `colors` the box and whisker take the encoding's color.
+ */
+function boxPlotLayers<X>(x: (field: string) => X, size: number, colors?: { whisker: string; box: string }) {
+  return [
+    {
+      mark: { type: "rule" as const, ...(colors && { color: colors.whisker }) },
+      encoding: { x: x("p05"), x2: { field: "p95" } },
+    },
+    {
+      mark: { type: "bar" as const, size, ...(colors && { color: colors.box }) },
+      encoding: { x: x("p25"), x2: { field: "p75" } },
+    },
+    { mark: { type: "tick" as const, color: "white", size, thickness: 2 }, encoding: { x: x("p50") } },
+  ];
 }

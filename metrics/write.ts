@@ -11,9 +11,9 @@ import {
   type MetricsDocument,
   metricsDocument,
   metricsJson,
-  reportHtml,
   summaryMarkdown,
 } from "./report.ts";
+import { reportHtml } from "./report_html.ts";
 
 /** Where {@link writeReport} wrote its files. */
 export interface ReportPaths {
