@@ -37,5 +37,8 @@ Deno.test("publishers are counted apart, and tracking is bounded", () => {
   monitor.record("b", "STALE", 2);
   monitor.record("c", "STALE", 3); // forgets a, the quietest
   assert.equal(monitor.record("a", "STALE", 4), undefined, "a's third, but a starts over");
-  assert.ok(monitor.record("a", "STALE", 5) === undefined && monitor.record("a", "STALE", 6), "a's new third");
+  assert.ok(
+    monitor.record("a", "STALE", 5) === undefined && monitor.record("a", "STALE", 6),
+    "a's new third",
+  );
 });
