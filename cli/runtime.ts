@@ -4,11 +4,14 @@
  * @module
  */
 
-import { connectMqtt, type MqttTransport, TransportError } from "../transport/client.ts";
+import { connectMqtt, type MqttTransport } from "../transport/client.ts";
+import { SecmqttError } from "../core/errors.ts";
 import type { ConnectionOptions } from "./common.ts";
 
 /** A failure the CLI reports as one line and exit code 1 (a runtime problem, not a usage error). */
-export class RuntimeFailure extends Error {
+export class RuntimeFailure extends SecmqttError {
+  /** Exit-status kind: the run failed. */
+  readonly kind = "state";
   /** Stable code. */
   readonly code: string;
   /** @param code stable code @param message one line */
@@ -20,7 +23,8 @@ export class RuntimeFailure extends Error {
 }
 
 /**
- * Connects with the resolved connection options; a refused or failed connection becomes a {@link RuntimeFailure}.
+ * Connects with the resolved connection options; a refused or failed connection rejects with a
+ * TransportError (kind `state`: exit 1).
  * @example
  * ```ts
  * const transport = await connectRole(conn, "sensor");
@@ -31,18 +35,13 @@ export async function connectRole(
   role: string,
   extra: { clean?: boolean; reconnectPeriodMs?: number } = {},
 ): Promise<MqttTransport> {
-  try {
-    return await connectMqtt({
-      url: conn.url,
-      username: conn.username,
-      password: conn.password,
-      clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
-      ...extra,
-    });
-  } catch (error) {
-    if (error instanceof TransportError) throw new RuntimeFailure(error.code, error.message);
-    throw error;
-  }
+  return await connectMqtt({
+    url: conn.url,
+    username: conn.username,
+    password: conn.password,
+    clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
+    ...extra,
+  });
 }
 
 /**

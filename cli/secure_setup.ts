@@ -16,19 +16,25 @@ import { CounterStore } from "../store/counter.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
 import { loadActuatorIdentity, loadSensorIdentity } from "../store/identity.ts";
 import { ReplayStore } from "../store/replay.ts";
-import type { ConnectionOptions, FlagSpec, ParsedFlags } from "./common.ts";
+import type { ConnectionOptions } from "./common.ts";
+import { flag, type FlagValues } from "./flags.ts";
 
-/** Flags that name a secure identity. */
-export const SECURE_IDENTITY_FLAGS: FlagSpec = {
-  keys: { type: "string" },
-  id: { type: "string" },
+/** Flags that name a secure home. */
+export const SECURE_IDENTITY_FLAGS = {
+  keys: flag.string({
+    placeholder: "DIR",
+    help: "--secure: the home made by 'secmqtt keygen'",
+    default: DEFAULT_KEYS_DIR,
+  }),
 };
 
-/** Help lines for {@link SECURE_IDENTITY_FLAGS}. */
-export const SECURE_IDENTITY_HELP =
-  `  --keys DIR             --secure: the home made by 'secmqtt keygen' (default ${DEFAULT_KEYS_DIR}/)`;
+/** The flag values the setup functions read: the home, and the role's own `--actuator` and `--state`. */
+export type SecureFlagValues = Partial<FlagValues<typeof SECURE_IDENTITY_FLAGS>> & {
+  actuator?: string;
+  state?: string;
+};
 
-function keysDir(values: ParsedFlags["values"]): string {
+function keysDir(values: SecureFlagValues): string {
   return (values.keys as string | undefined) ?? DEFAULT_KEYS_DIR;
 }
 
@@ -42,7 +48,7 @@ function keysDir(values: ParsedFlags["values"]): string {
  */
 export function withHomeCredentials(
   conn: ConnectionOptions,
-  values: ParsedFlags["values"],
+  values: SecureFlagValues,
   username: string,
 ): ConnectionOptions {
   if (conn.username !== undefined) return conn;
@@ -64,7 +70,7 @@ export function withHomeCredentials(
  * ```
  */
 export async function secureSensorSetup(
-  values: ParsedFlags["values"],
+  values: SecureFlagValues,
   sensorId: string,
   epochLength: number,
   topic: string,
@@ -90,7 +96,7 @@ export async function secureSensorSetup(
  * ```
  */
 export async function secureActuatorSetup(
-  values: ParsedFlags["values"],
+  values: SecureFlagValues,
   actuatorId: string,
   options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
 ): Promise<{ open: MessageOpener; close(): void }> {
