@@ -135,8 +135,9 @@ async function runSecureAttackCommand(flags: AttackFlags, io: CliIO): Promise<nu
   const classes = parseClassList<SecureAttackClass>(flags.attacks, SECURE_ATTACK_CLASSES);
   const paths = homePaths(flags.keys);
   const given = await connectionFromFlags(flags);
-  const username = given.username ?? DEFAULT_ATTACKER_USERNAME;
-  const conn = withHomeCredentials({ ...given, username }, flags, username);
+  // Without --username the attacker logs in as the home's attacker account with the password keygen wrote
+  // (as the help and the README promise); the account name must not be filled in before the lookup.
+  const conn = withHomeCredentials(given, flags, given.username ?? DEFAULT_ATTACKER_USERNAME);
   if (conn.username === undefined || conn.password === undefined) {
     throw new UsageError(`--secure attack needs broker credentials of its own (--username/--password-file)`);
   }

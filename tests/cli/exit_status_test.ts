@@ -77,11 +77,18 @@ Deno.test("an unknown flag and a bad choice: one line each, exit 2", async () =>
   assert.deepEqual(suite.err, ["secmqtt keygen: --suite must be dsa or ed25519, got rsa"]);
 });
 
-Deno.test("a state fault (a corrupt counter file) exits 1; a missing home (input) exits 2", async () => {
+Deno.test("a state fault (corrupt counter) and a refused connection exit 1; a missing home (input) exits 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "secmqtt-exit-" });
   try {
     const home = `${dir}/home`;
-    await createHome({ outDir: home, sensors: ["s1"], actuatorId: "a1", suite: SUITE_ED25519, force: false });
+    await createHome({
+      outDir: home,
+      sensors: ["s1"],
+      actuatorId: "a1",
+      suite: SUITE_ED25519,
+      attacker: "mallory",
+      force: false,
+    });
     await Deno.writeTextFile(homePaths(home).counter("s1"), "not a counter\n");
     const base = ["sensor", "--secure", "--keys", home, "--id", "s1", "--actuator", "a1", "--count", "1"];
     const corrupt = await runMain([...base, "--broker", "mqtt://127.0.0.1:1"]);
@@ -91,6 +98,21 @@ Deno.test("a state fault (a corrupt counter file) exits 1; a missing home (input
     const missing = await runMain(["sensor", "--secure", "--keys", `${dir}/nothing`, "--count", "1"]);
     assert.equal(missing.code, 2, missing.err.join("\n"));
     assert.equal(missing.err.length, 1);
+    // The README's `attack --secure --keys DIR`: the attacker's password comes from the home, so the run
+    // gets as far as the broker, whose refusal is a runtime failure.
+    const refused = await runMain([
+      "attack",
+      "--secure",
+      "--keys",
+      home,
+      "--actuator",
+      "a1",
+      "--broker",
+      "mqtt://127.0.0.1:1",
+    ]);
+    assert.equal(refused.code, 1, refused.err.join("\n"));
+    assert.deepEqual(refused.err.length, 1);
+    assert.match(refused.err[0], /^secmqtt attack: cannot connect/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
