@@ -4,8 +4,9 @@
  * @module
  */
 
-import { type CliIO, type Command, UsageError } from "./cli/common.ts";
-import { RuntimeFailure } from "./cli/runtime.ts";
+import { EXIT_STATUS_BY_KIND, SecmqttError } from "./core/errors.ts";
+import { type CliIO, type Command, exitStatusLines } from "./cli/command.ts";
+import { formatOptions } from "./cli/flags.ts";
 import { brokerCommand } from "./cli/broker.ts";
 import { sensorCommand } from "./cli/sensor.ts";
 import { actuatorCommand } from "./cli/actuator.ts";
@@ -37,27 +38,28 @@ function topHelp(): string {
   return [
     "secmqtt — show, measure and fix the security of MQTT smart-home traffic",
     "",
-    "Usage: secmqtt <subcommand> [flags]      (secmqtt <subcommand> --help for its flags)",
+    "Usage: secmqtt <subcommand> [options]      (secmqtt <subcommand> --help for its options)",
+    "       secmqtt --version",
     "",
     "Subcommands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    "",
+    "Options:",
+    ...formatOptions({ version: { type: "boolean", help: "print the version and exit" } }),
+    "",
+    ...exitStatusLines(),
     "",
     "Start with: secmqtt demo",
   ].join("\n");
 }
 
-/** Errors whose message is one line for the user, with the exit code each maps to. */
-function exitCodeFor(error: unknown): number | undefined {
-  if (error instanceof UsageError) return 2;
-  const code = (error as { code?: unknown })?.code;
-  if (typeof code === "string" && /^KEY_FILE_|^TRUST_|^CONFIG_/.test(code)) return 2;
-  if (error instanceof RuntimeFailure) return 1;
-  if (typeof code === "string" && /^[A-Z][A-Z_]+$/.test(code)) return 1;
-  return undefined;
+/** True when the arguments ask for help; it wins over every other flag. */
+function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes("--help") || argv.includes("-h");
 }
 
 /**
- * Runs the tool with `args` and resolves to the process exit code.
+ * Runs the tool with `args` and resolves to the process exit code (see the help's `Exit status:`).
  * @example
  * ```ts
  * const code = await main(["--help"], io);
@@ -78,13 +80,19 @@ export async function main(args: string[], io: CliIO): Promise<number> {
     io.err(`secmqtt: unknown subcommand '${name}' (see secmqtt --help)`);
     return 2;
   }
+  // The one place that answers --help: subcommands only ever see the flags of their table.
+  if (wantsHelp(rest)) {
+    io.out(command.help);
+    return 0;
+  }
   try {
     return await command.run(rest, io);
   } catch (error) {
-    const code = exitCodeFor(error);
-    if (code === undefined) throw error;
-    io.err(`secmqtt ${name}: ${(error as Error).message.split("\n")[0]}`);
-    return code;
+    // Coded errors are one line and an exit status by kind; anything else is a bug: rethrown, so
+    // Deno prints its stack trace and exits 1.
+    if (!(error instanceof SecmqttError)) throw error;
+    io.err(`secmqtt ${name}: ${error.message.split("\n")[0]}`);
+    return EXIT_STATUS_BY_KIND[error.kind];
   }
 }
 

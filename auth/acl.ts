@@ -27,6 +27,7 @@
  */
 
 import { utf8Encode } from "../crypto/codec.ts";
+import { SecmqttError } from "../core/errors.ts";
 
 /** Access a rule grants; `deny` refuses read and write (Mosquitto 2.0). */
 export type AclAccess = "read" | "write" | "readwrite" | "deny";
@@ -70,7 +71,9 @@ export type AclDecision =
   | { ok: false; code: AclDenyCode; detail: string };
 
 /** Error thrown for an ACL file that does not parse or a model that cannot be written. */
-export class AclError extends Error {
+export class AclError extends SecmqttError {
+  /** Exit-status kind: a malformed ACL file is bad input. */
+  readonly kind = "input";
   /** Stable error code. */
   readonly code = "ACL_MALFORMED";
   /** @param message what was expected and what came, with the line number */

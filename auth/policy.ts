@@ -8,9 +8,12 @@
 import type { BrokerPolicy } from "../transport/broker.ts";
 import { isAllowed, parseAcl } from "./acl.ts";
 import { parsePasswordFile, verifyPassword } from "./passwd.ts";
+import { SecmqttError } from "../core/errors.ts";
 
 /** A broker configuration file is missing or malformed; the CLI prints it as one line and exits 2. */
-export class BrokerConfigError extends Error {
+export class BrokerConfigError extends SecmqttError {
+  /** Exit-status kind: a broker configuration file the user supplied. */
+  readonly kind = "input";
   /** Stable code. */
   readonly code: "CONFIG_UNREADABLE" | "CONFIG_INVALID";
   /** @param code stable code @param message one line naming the file */

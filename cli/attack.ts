@@ -10,19 +10,11 @@ import {
   type InsecureAttackClass,
   runInsecureAttacks,
 } from "../roles/attacker.ts";
-import {
-  type CliIO,
-  type Command,
-  CONNECTION_FLAGS,
-  CONNECTION_HELP,
-  connectionFromFlags,
-  intFlag,
-  openLogFromFlags,
-  type ParsedFlags,
-  parseFlags,
-  UsageError,
-} from "./common.ts";
+import { type CliIO, defineCommand } from "./command.ts";
+import { CONNECTION_FLAGS, connectionFromFlags, openLogFromFlags } from "./common.ts";
+import { flag, type FlagValues, UsageError } from "./flags.ts";
 import { connectRole } from "./runtime.ts";
+import { SECURE_IDENTITY_FLAGS } from "./secure_setup.ts";
 import {
   DEFAULT_SECURE_ATTACK,
   runSecureAttacks,
@@ -30,28 +22,59 @@ import {
   type SecureAttackClass,
 } from "../roles/secure_attacker.ts";
 import { SECURE_TOPIC } from "../roles/door.ts";
-import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
+import { DEFAULT_ACTUATOR_ID, homePaths } from "../store/home.ts";
 import { loadAttackerKnowledge } from "../store/attacker_knowledge.ts";
 import { connectMqtt } from "../transport/client.ts";
 
-const HELP = `Usage: secmqtt attack [--secure] [--attacks LIST] [--attempts N] [options]
+/** The broker account `attack --secure` logs in as when no --username is given (keygen --attacker NAME). */
+export const DEFAULT_ATTACKER_USERNAME = "mallory";
 
-Eavesdrops on the broker, then sends malicious messages. Success is never claimed here: every message's
-digest is logged, and 'secmqtt metrics' decides from the actuator's log what was acted on.
+/** The `attack` subcommand's flags. */
+export const ATTACK_FLAGS = {
+  secure: flag.boolean({
+    help: "attack the Phase II home: the attacker holds broker credentials of its own (--username, " +
+      `default ${DEFAULT_ATTACKER_USERNAME}, password from <keys>/credentials/) and reads only public files ` +
+      "of the home (the actuator's public key, the DSA domain)",
+  }),
+  ...SECURE_IDENTITY_FLAGS,
+  attacks: flag.string({
+    placeholder: "LIST",
+    help: `comma-separated classes; Phase I: ${INSECURE_ATTACK_CLASSES.join(", ")}; Phase II: ` +
+      SECURE_ATTACK_CLASSES.join(", "),
+    defaultText: "all",
+  }),
+  attempts: flag.int({
+    min: 1,
+    max: 100_000,
+    help: "malicious messages per class",
+    defaultText: String(DEFAULT_INSECURE_ATTACK.attempts),
+  }),
+  "capture-timeout-ms": flag.int({
+    placeholder: "MS",
+    min: 0,
+    max: 3_600_000,
+    help: "how long to wait for traffic to capture",
+    defaultText: String(DEFAULT_INSECURE_ATTACK.captureTimeoutMs),
+  }),
+  topic: flag.string({
+    placeholder: "T",
+    help: "the victim's topic",
+    defaultText: `${DEFAULT_INSECURE_ATTACK.topic}, or ${SECURE_TOPIC} with --secure`,
+  }),
+  "victim-username": flag.string({
+    placeholder: "U",
+    help: "--secure: whose password 'wrong-password' guesses",
+    default: DEFAULT_SECURE_ATTACK.victimUsername,
+  }),
+  actuator: flag.string({
+    placeholder: "ID",
+    help: "--secure: the actuator whose public key the attacker uses",
+    default: DEFAULT_ACTUATOR_ID,
+  }),
+  ...CONNECTION_FLAGS,
+};
 
-  --secure               attack the Phase II home: the attacker holds broker credentials of its own
-                         (--username, default mallory, password from <keys>/credentials/) and reads
-                         only public files of the home (the actuator's public key, the DSA domain)
-  --keys DIR             --secure: the home made by 'secmqtt keygen' (default keys/)
-  --attacks LIST         comma-separated classes (default all)
-                         Phase I:  ${INSECURE_ATTACK_CLASSES.join(", ")}
-                         Phase II: ${SECURE_ATTACK_CLASSES.join(", ")}
-  --attempts N           malicious messages per class (default ${DEFAULT_INSECURE_ATTACK.attempts})
-  --capture-timeout-ms MS  how long to wait for traffic to capture (default ${DEFAULT_INSECURE_ATTACK.captureTimeoutMs})
-  --topic T              the victim's topic (default ${DEFAULT_INSECURE_ATTACK.topic}, --secure ${SECURE_TOPIC})
-  --victim-username U    --secure: whose password 'wrong-password' guesses (default door-sensor-1)
-  --actuator ID          --secure: the actuator whose public key the attacker uses (default door-actuator)
-${CONNECTION_HELP}`;
+type AttackFlags = FlagValues<typeof ATTACK_FLAGS>;
 
 /**
  * Parses a comma-separated class list against the known classes.
@@ -63,62 +86,36 @@ ${CONNECTION_HELP}`;
 export function parseClassList<T extends string>(raw: string | undefined, known: readonly T[]): T[] {
   if (raw === undefined || raw === "all") return [...known];
   const names = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  for (const name of names) {
-    if (!(known as readonly string[]).includes(name)) {
-      throw new UsageError(`unknown attack class '${name}' (known: ${known.join(", ")})`);
-    }
+  const classes = names.filter((name): name is T => (known as readonly string[]).includes(name));
+  const unknown = names.find((name) => !classes.includes(name as T));
+  if (unknown !== undefined) {
+    throw new UsageError(`--attacks: unknown class '${unknown}' (known: ${known.join(", ")})`);
   }
-  if (names.length === 0) throw new UsageError("--attacks needs at least one class");
-  return names as T[];
+  if (classes.length === 0) throw new UsageError("--attacks needs at least one class");
+  return classes;
 }
 
 /** The `attack` subcommand. */
-export const attackCommand: Command = {
+export const attackCommand = defineCommand({
   name: "attack",
   summary: "eavesdrop, inject, replay, tamper (and with --secure, every Phase II attack class)",
-  help: HELP,
-  async run(argv, io) {
-    const flags = parseFlags(argv, {
-      ...CONNECTION_FLAGS,
-      secure: { type: "boolean" },
-      attacks: { type: "string" },
-      attempts: { type: "string" },
-      "capture-timeout-ms": { type: "string" },
-      topic: { type: "string" },
-      keys: { type: "string" },
-      "victim-username": { type: "string" },
-      actuator: { type: "string" },
-    });
-    if (flags.help) {
-      io.out(HELP);
-      return 0;
-    }
-    if (flags.values.secure === true) return await runSecureAttackCommand(flags.values, io);
-    const classes = parseClassList<InsecureAttackClass>(
-      flags.values.attacks as string | undefined,
-      INSECURE_ATTACK_CLASSES,
-    );
-    const attempts = intFlag(flags.values, "attempts", {
-      min: 1,
-      max: 100_000,
-      default: DEFAULT_INSECURE_ATTACK.attempts,
-    })!;
-    const captureTimeoutMs = intFlag(flags.values, "capture-timeout-ms", {
-      min: 0,
-      max: 3_600_000,
-      default: DEFAULT_INSECURE_ATTACK.captureTimeoutMs,
-    })!;
-    const conn = await connectionFromFlags(flags.values);
-    const log = openLogFromFlags(flags.values, "attacker");
+  description: `Eavesdrops on the broker, then sends malicious messages. Success is never claimed here: every
+message's digest is logged, and 'secmqtt metrics' decides from the actuator's log what was acted on.`,
+  flags: ATTACK_FLAGS,
+  async run(flags, io) {
+    if (flags.secure) return await runSecureAttackCommand(flags, io);
+    const classes = parseClassList<InsecureAttackClass>(flags.attacks, INSECURE_ATTACK_CLASSES);
+    const conn = await connectionFromFlags(flags);
+    const log = openLogFromFlags(flags, "attacker");
     const transport = await connectRole(conn, "attacker", {}, { io, log });
     try {
       const result = await runInsecureAttacks(
         {
           ...DEFAULT_INSECURE_ATTACK,
           classes,
-          attempts,
-          captureTimeoutMs,
-          topic: (flags.values.topic as string | undefined) ?? DEFAULT_INSECURE_ATTACK.topic,
+          attempts: flags.attempts ?? DEFAULT_INSECURE_ATTACK.attempts,
+          captureTimeoutMs: flags["capture-timeout-ms"] ?? DEFAULT_INSECURE_ATTACK.captureTimeoutMs,
+          topic: flags.topic ?? DEFAULT_INSECURE_ATTACK.topic,
           qos: conn.qos,
         },
         { clock: systemClock, log, transport, signal: io.signal },
@@ -130,47 +127,31 @@ export const attackCommand: Command = {
     }
     return 0;
   },
-};
+});
 
-async function runSecureAttackCommand(values: ParsedFlags["values"], io: CliIO): Promise<number> {
-  const classes = parseClassList<SecureAttackClass>(
-    values.attacks as string | undefined,
-    SECURE_ATTACK_CLASSES,
-  );
-  const attempts = intFlag(values, "attempts", {
-    min: 1,
-    max: 100_000,
-    default: DEFAULT_SECURE_ATTACK.attempts,
-  })!;
-  const captureTimeoutMs = intFlag(values, "capture-timeout-ms", {
-    min: 0,
-    max: 3_600_000,
-    default: DEFAULT_SECURE_ATTACK.captureTimeoutMs,
-  })!;
-  const given = await connectionFromFlags(values);
-  // The attacker's own account: --username (default mallory), its password as given or from the home.
-  const knowledge = await loadAttackerKnowledge(
-    homePaths((values.keys as string | undefined) ?? DEFAULT_KEYS_DIR),
-    {
-      username: given.username ?? "mallory",
-      password: given.password,
-      actuatorId: (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID,
-    },
-  );
+async function runSecureAttackCommand(flags: AttackFlags, io: CliIO): Promise<number> {
+  const classes = parseClassList<SecureAttackClass>(flags.attacks, SECURE_ATTACK_CLASSES);
+  const given = await connectionFromFlags(flags);
+  // The attacker's own account: --username (default the home's attacker account), its password as given
+  // or the one keygen wrote for it; and only the home's public files.
+  const knowledge = await loadAttackerKnowledge(homePaths(flags.keys), {
+    username: given.username ?? DEFAULT_ATTACKER_USERNAME,
+    password: given.password,
+    actuatorId: flags.actuator,
+  });
   const conn = { ...given, ...knowledge.ownCredentials };
-  const log = openLogFromFlags(values, "attacker");
+  const log = openLogFromFlags(flags, "attacker");
   const transport = await connectRole(conn, "attacker", {}, { io, log });
   try {
     const result = await runSecureAttacks({
       ...DEFAULT_SECURE_ATTACK,
       classes,
-      attempts,
-      captureTimeoutMs,
-      topic: (values.topic as string | undefined) ?? SECURE_TOPIC,
+      attempts: flags.attempts ?? DEFAULT_SECURE_ATTACK.attempts,
+      captureTimeoutMs: flags["capture-timeout-ms"] ?? DEFAULT_SECURE_ATTACK.captureTimeoutMs,
+      topic: flags.topic ?? SECURE_TOPIC,
       qos: conn.qos,
       brokerUrl: conn.url,
-      victimUsername: (values["victim-username"] as string | undefined) ??
-        DEFAULT_SECURE_ATTACK.victimUsername,
+      victimUsername: flags["victim-username"],
     }, {
       clock: systemClock,
       log,

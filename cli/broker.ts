@@ -4,56 +4,55 @@
  */
 
 import { startBroker } from "../transport/broker.ts";
-import { type Command, intFlag, openLogFromFlags, parseFlags, UsageError } from "./common.ts";
+import { defineCommand } from "./command.ts";
+import { DEFAULT_BROKER_URL, LOG_FLAGS, openLogFromFlags } from "./common.ts";
+import { flag } from "./flags.ts";
 import { untilAborted } from "./runtime.ts";
 import { loadBrokerPolicy } from "../auth/policy.ts";
 
-const HELP =
-  `Usage: secmqtt broker [--host H] [--port P] [--secure --password-file F --acl-file F] [--log FILE]
+/** The broker listens where the other roles connect by default. */
+const DEFAULT_LISTEN = new URL(DEFAULT_BROKER_URL);
 
-Runs the embedded MQTT 3.1.1 broker (aedes) until SIGINT/SIGTERM.
-
-  --host H               interface to bind (default 127.0.0.1)
-  --port P               TCP port (default 1883; 0 = any free port)
-  --secure               refuse anonymous clients; enforce --password-file and --acl-file
-  --password-file F      Mosquitto password file (as written by mosquitto_passwd or secmqtt keygen)
-  --acl-file F           Mosquitto ACL file
-  --log FILE             append JSON Lines events to FILE`;
+/** The `broker` subcommand's flags. */
+export const BROKER_FLAGS = {
+  host: flag.string({ placeholder: "H", help: "interface to bind", default: DEFAULT_LISTEN.hostname }),
+  port: flag.int({
+    placeholder: "P",
+    min: 0,
+    max: 65535,
+    default: Number(DEFAULT_LISTEN.port),
+    help: "TCP port; 0 picks any free port",
+  }),
+  secure: flag.boolean({
+    help: "refuse anonymous clients; enforce --password-file and --acl-file",
+    requires: ["password-file", "acl-file"],
+  }),
+  "password-file": flag.string({
+    placeholder: "F",
+    requires: ["secure"],
+    help: "Mosquitto password file (as written by mosquitto_passwd or secmqtt keygen)",
+  }),
+  "acl-file": flag.string({ placeholder: "F", requires: ["secure"], help: "Mosquitto ACL file" }),
+  ...LOG_FLAGS,
+};
 
 /** The `broker` subcommand. */
-export const brokerCommand: Command = {
+export const brokerCommand = defineCommand({
   name: "broker",
   summary: "run the embedded MQTT broker (add --secure for passwords and ACL)",
-  help: HELP,
-  async run(argv, io) {
-    const flags = parseFlags(argv, {
-      host: { type: "string" },
-      port: { type: "string" },
-      secure: { type: "boolean" },
-      "password-file": { type: "string" },
-      "acl-file": { type: "string" },
-      log: { type: "string" },
-    });
-    if (flags.help) {
-      io.out(HELP);
-      return 0;
-    }
-    const port = intFlag(flags.values, "port", { min: 0, max: 65535, default: 1883 })!;
-    const secure = flags.values.secure === true;
-    const passwordFile = flags.values["password-file"] as string | undefined;
-    const aclFile = flags.values["acl-file"] as string | undefined;
-    if (!secure && (passwordFile || aclFile)) {
-      throw new UsageError("--password-file and --acl-file need --secure");
-    }
-    if (secure && (!passwordFile || !aclFile)) {
-      throw new UsageError("--secure needs --password-file and --acl-file");
-    }
-    const policy = secure ? loadBrokerPolicy(passwordFile!, aclFile!) : undefined;
-    const log = openLogFromFlags(flags.values, "broker");
-    const broker = await startBroker({ host: flags.values.host as string | undefined, port, log, policy });
+  description: "Runs the embedded MQTT 3.1.1 broker (aedes) until SIGINT/SIGTERM.",
+  flags: BROKER_FLAGS,
+  async run(flags, io) {
+    const passwordFile = flags["password-file"];
+    const aclFile = flags["acl-file"];
+    const policy = passwordFile !== undefined && aclFile !== undefined
+      ? loadBrokerPolicy(passwordFile, aclFile)
+      : undefined;
+    const log = openLogFromFlags(flags, "broker");
+    const broker = await startBroker({ host: flags.host, port: flags.port, log, policy });
     io.err(
       `secmqtt broker listening on ${broker.url}${
-        secure ? " (secure: passwords + ACL)" : " (insecure: anonymous allowed)"
+        policy ? " (secure: passwords + ACL)" : " (insecure: anonymous allowed)"
       }`,
     );
     await untilAborted(io.signal);
@@ -62,4 +61,4 @@ export const brokerCommand: Command = {
     log.close();
     return 0;
   },
-};
+});

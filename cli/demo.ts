@@ -5,44 +5,41 @@
 
 import { systemClock } from "../core/clock.ts";
 import { DEMO_SCALES, runDemo } from "../roles/demo.ts";
-import { type Command, parseFlags, UsageError } from "./common.ts";
+import { defineCommand } from "./command.ts";
+import { flag } from "./flags.ts";
 
-const HELP = `Usage: secmqtt demo [--out DIR] [--quick | --full]
+/** Where the demo writes its logs and report unless --out says otherwise. */
+export const DEFAULT_DEMO_OUT_DIR = "out";
 
-Runs the whole story on the embedded broker, over real TCP, in about half a minute:
+/** The `demo` subcommand's flags. */
+export const DEMO_FLAGS = {
+  out: flag.string({
+    placeholder: "DIR",
+    default: DEFAULT_DEMO_OUT_DIR,
+    help: "where logs and the report go",
+  }),
+  quick: flag.boolean({ help: "a smaller run (a few seconds)", conflicts: "full" }),
+  full: flag.boolean({ help: "a larger run (minutes)" }),
+};
+
+/** The `demo` subcommand. */
+export const demoCommand = defineCommand({
+  name: "demo",
+  summary: "run all three phases on the embedded broker and write the report (start here)",
+  description: `Runs the whole story on the embedded broker, over real TCP, in about half a minute:
   Phase I   a plaintext sensor, a trusting actuator and an attacker that eavesdrops, injects, replays
             and tampers — every attack succeeds, as the actuator's own log shows;
   Phase II  keygen, then the signed and encrypted envelope on a broker with passwords and ACL — every
             attack class (14 of them, 75 attempts each) fails with a reason code, legit traffic flows;
   Timing    an early-exit compare leaks (Welch's t-test), a constant-time one does not;
-  Metrics   the logs become metrics.json, summary.md and a self-contained report.html with charts.
-
-  --out DIR    where logs and the report go (default out/)
-  --quick      a smaller run (a few seconds)
-  --full       a larger run (minutes)`;
-
-/** The `demo` subcommand. */
-export const demoCommand: Command = {
-  name: "demo",
-  summary: "run all three phases on the embedded broker and write the report (start here)",
-  help: HELP,
-  async run(argv, io) {
-    const flags = parseFlags(argv, {
-      out: { type: "string" },
-      quick: { type: "boolean" },
-      full: { type: "boolean" },
-    });
-    if (flags.help) {
-      io.out(HELP);
-      return 0;
-    }
-    if (flags.values.quick && flags.values.full) throw new UsageError("give --quick or --full, not both");
-    const scale = DEMO_SCALES[flags.values.quick ? "quick" : flags.values.full ? "full" : "default"];
-    const outDir = (flags.values.out as string | undefined) ?? "out";
+  Metrics   the logs become metrics.json, summary.md and a self-contained report.html with charts.`,
+  flags: DEMO_FLAGS,
+  async run(flags, io) {
+    const scale = DEMO_SCALES[flags.quick ? "quick" : flags.full ? "full" : "default"];
     const started = performance.now();
     const result = await runDemo(
       {
-        outDir,
+        outDir: flags.out,
         scale,
         progress: (line) =>
           io.err(`[${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`),
@@ -57,4 +54,4 @@ export const demoCommand: Command = {
     io.err(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   },
-};
+});

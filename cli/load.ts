@@ -19,104 +19,142 @@ import {
 import { DEFAULT_ACTUATOR_ID, homePaths } from "../store/home.ts";
 import { loadTrustList, lookup } from "../store/trust.ts";
 import { startBroker } from "../transport/broker.ts";
-import { choiceFlag, type Command, intFlag, openLogFromFlags, parseFlags, UsageError } from "./common.ts";
+import { EPOCH_MAX_MESSAGES } from "../crypto/envelope.ts";
+import { DEFAULT_BATCH_DELAY_MS } from "../roles/commit_batcher.ts";
+import { defineCommand } from "./command.ts";
+import { openLogFromFlags } from "./common.ts";
+import { flag, UsageError } from "./flags.ts";
+import { SUITE_NAMES } from "./keygen.ts";
 import { RuntimeFailure } from "./runtime.ts";
 
 /** Default group-commit delay of the actuator under load, ms. */
-export const DEFAULT_LOAD_BATCH_MS = 2;
+export const DEFAULT_LOAD_BATCH_MS = DEFAULT_BATCH_DELAY_MS;
+/** Simulated sensors when --sensors is not given. */
+export const DEFAULT_LOAD_SENSORS = 1000;
+/** How long the load sends when neither --duration-s nor --messages is given, s. */
+export const DEFAULT_LOAD_DURATION_S = 60;
+/** Messages per key epoch when --epoch is not given. */
+export const DEFAULT_LOAD_EPOCH = 100;
+/** Sensors are named sensor-0001 …: four digits. */
+const MAX_LOAD_SENSORS = 9999;
 /** How long the actuator child may take to subscribe, ms. */
 const ACTUATOR_START_TIMEOUT_MS = 30_000;
 
-const HELP = `Usage: secmqtt load [--sensors N] [--duration-s S | --messages M] [options]
-
-Runs N secure sensors in this process (each with its own key, persistent counter and key epoch) against
-one secure actuator started as a child process ('secmqtt actuator --secure'), and prints what the actuator
-managed: messages sent, accepted, accepted/s, latency p50/p95/p99 (sensor starts sealing → actuator acted
-with the counter durable), rejects by code, the actuator's peak RSS (VmHWM) and CPU time.
-
-Without --rate-per-sensor-hz the sensors send as fast as the actuator concludes messages, with at most
---max-in-flight sent but not yet concluded (closed loop: measures capacity). With it, each sensor sends
-at that rate whatever happens (open loop: overload shows as latency and OVERLOADED rejects).
-
-  --sensors N              simulated sensors, named sensor-0001 … (default 1000)
-  --duration-s S           send for S seconds (default 60)
-  --messages M             send M messages in total instead
-  --rate-per-sensor-hz R   open loop at R messages/s per sensor (decimal allowed)
-  --max-in-flight W        closed loop: at most W messages unconcluded (default ${DEFAULT_MAX_IN_FLIGHT})
-  --epoch N                messages per key epoch (default 100)
-  --suite dsa|ed25519      signature suite of a new home (default dsa)
-  --broker embedded|URL    the embedded broker (default, enforcing the home's passwd/acl) or mqtt://host:port
-                           of a broker already configured with the home's passwd and acl files
-  --keys DIR               reuse the home in DIR (created there if missing; counters and replay state
-                           carry over); default: a fresh home in a temp dir, removed afterwards
-  --connections C          MQTT connections the sensors share (default: one per sensor)
-  --batch-ms MS|off        the actuator's group-commit delay (default ${DEFAULT_LOAD_BATCH_MS}; off: one fsync per message)
-  --log FILE               append the actuator's and the load's JSONL events to FILE
-  --json                   print the summary as one JSON object instead of the table`;
+/** The `load` subcommand's flags. */
+export const LOAD_FLAGS = {
+  sensors: flag.int({
+    min: 1,
+    max: MAX_LOAD_SENSORS,
+    default: DEFAULT_LOAD_SENSORS,
+    help: "simulated sensors, named sensor-0001 …",
+  }),
+  "duration-s": flag.int({
+    placeholder: "S",
+    min: 1,
+    conflicts: "messages",
+    help: "send for S seconds",
+    defaultText: String(DEFAULT_LOAD_DURATION_S),
+  }),
+  messages: flag.int({ placeholder: "M", min: 1, help: "send M messages in total instead" }),
+  "rate-per-sensor-hz": flag.number({
+    placeholder: "R",
+    above: 0,
+    max: 10_000,
+    help: "open loop at R messages/s per sensor (decimal allowed)",
+  }),
+  "max-in-flight": flag.int({
+    placeholder: "W",
+    min: 1,
+    max: 100_000,
+    default: DEFAULT_MAX_IN_FLIGHT,
+    help: "closed loop: at most W messages unconcluded",
+  }),
+  epoch: flag.int({
+    min: 1,
+    max: EPOCH_MAX_MESSAGES,
+    default: DEFAULT_LOAD_EPOCH,
+    help: "messages per key epoch",
+  }),
+  suite: flag.choice({ choices: SUITE_NAMES, default: "dsa", help: "signature suite of a new home" }),
+  broker: flag.string({
+    placeholder: "embedded|URL",
+    default: "embedded",
+    help: "the embedded broker, enforcing the home's passwd/acl; or mqtt://host:port of a broker already " +
+      "configured with the home's passwd and acl files",
+  }),
+  keys: flag.string({
+    placeholder: "DIR",
+    help: "reuse the home in DIR, created there if missing; counters and replay state carry over",
+    defaultText: "a fresh home in a temp dir, removed afterwards",
+  }),
+  connections: flag.int({
+    placeholder: "C",
+    min: 1,
+    help: "MQTT connections the sensors share",
+    defaultText: "one per sensor",
+  }),
+  "batch-ms": flag.int({
+    placeholder: "MS|off",
+    min: 0,
+    max: 1000,
+    words: ["off"],
+    default: DEFAULT_LOAD_BATCH_MS,
+    help: "the actuator's group-commit delay; off: one fsync per message",
+  }),
+  log: flag.string({
+    placeholder: "FILE",
+    help: "append the actuator's and the load's JSONL events to FILE",
+  }),
+  json: flag.boolean({ help: "print the summary as one JSON object instead of the table" }),
+};
 
 /** The `load` subcommand. */
-export const loadCommand: Command = {
+export const loadCommand = defineCommand({
   name: "load",
   summary: "many secure sensors against one actuator: accepted/s, latency, rejects, actuator RSS",
-  help: HELP,
-  async run(argv, io) {
-    const flags = parseFlags(argv, {
-      sensors: { type: "string" },
-      "duration-s": { type: "string" },
-      messages: { type: "string" },
-      "rate-per-sensor-hz": { type: "string" },
-      "max-in-flight": { type: "string" },
-      epoch: { type: "string" },
-      suite: { type: "string" },
-      broker: { type: "string" },
-      keys: { type: "string" },
-      connections: { type: "string" },
-      "batch-ms": { type: "string" },
-      log: { type: "string" },
-      json: { type: "boolean" },
-    });
-    if (flags.help) {
-      io.out(HELP);
-      return 0;
+  description:
+    `Runs N secure sensors in this process (each with its own key, persistent counter and key epoch)
+against one secure actuator started as a child process ('secmqtt actuator --secure'), and prints what the
+actuator managed: messages sent, accepted, accepted/s, latency p50/p95/p99 (sensor starts sealing → actuator
+acted with the counter durable), rejects by code, the actuator's peak RSS (VmHWM) and CPU time.
+
+Without --rate-per-sensor-hz the sensors send as fast as the actuator concludes messages, with at most
+--max-in-flight sent but not yet concluded (closed loop: measures capacity). With it, each sensor sends at
+that rate whatever happens (open loop: overload shows as latency and OVERLOADED rejects).`,
+  flags: LOAD_FLAGS,
+  exit: {
+    ok: "every message was answered and published",
+    failure: "some messages went unanswered or failed to publish",
+  },
+  async run(flags, io) {
+    const sensorCount = flags.sensors;
+    const messages = flags.messages;
+    const durationS = messages === undefined ? flags["duration-s"] ?? DEFAULT_LOAD_DURATION_S : undefined;
+    const rate = flags["rate-per-sensor-hz"];
+    const connections = flags.connections ?? sensorCount;
+    if (connections > sensorCount) {
+      throw new UsageError(`--connections must be at most --sensors (${sensorCount}), got ${connections}`);
     }
-    const v = flags.values;
-    const sensorCount = intFlag(v, "sensors", { min: 1, max: 9999, default: 1000 })!;
-    if (v["duration-s"] !== undefined && v.messages !== undefined) {
-      throw new UsageError("give --duration-s or --messages, not both");
-    }
-    const messages = intFlag(v, "messages", { min: 1 });
-    const durationS = messages === undefined ? intFlag(v, "duration-s", { min: 1, default: 60 }) : undefined;
-    const rate = rateFlag(v["rate-per-sensor-hz"] as string | undefined);
-    const maxInFlight = intFlag(v, "max-in-flight", {
-      min: 1,
-      max: 100_000,
-      default: DEFAULT_MAX_IN_FLIGHT,
-    })!;
-    const epochLength = intFlag(v, "epoch", { min: 1, max: 65_536, default: 100 })!;
-    const suiteName = choiceFlag(v, "suite", ["dsa", "ed25519"] as const, "dsa");
-    const connections = intFlag(v, "connections", { min: 1, max: sensorCount, default: sensorCount })!;
-    const batchMs = v["batch-ms"] === "off"
-      ? undefined
-      : intFlag(v, "batch-ms", { min: 0, max: 1000, default: DEFAULT_LOAD_BATCH_MS });
-    const brokerFlag = (v.broker as string | undefined) ?? "embedded";
+    const batchMs = flags["batch-ms"] === "off" ? undefined : flags["batch-ms"];
+    const brokerFlag = flags.broker;
     if (brokerFlag !== "embedded" && !/^mqtt:\/\/[^/]+:\d+\/?$/.test(brokerFlag)) {
       throw new UsageError(`--broker expects embedded or mqtt://host:port, got '${brokerFlag}'`);
     }
 
     const run = Deno.env.get("SECMQTT_RUN") ?? newRunId();
-    const givenKeys = v.keys as string | undefined;
+    const givenKeys = flags.keys;
     const keysDir = givenKeys ?? await Deno.makeTempDir({ prefix: "secmqtt-load-" });
     const cleanups: (() => Promise<void> | void)[] = [];
     if (givenKeys === undefined) cleanups.push(() => Deno.remove(keysDir, { recursive: true }));
-    const logPath = (v.log as string | undefined) ??
-      await Deno.makeTempFile({ prefix: "secmqtt-load-", suffix: ".jsonl" });
-    if (v.log === undefined) cleanups.push(() => Deno.remove(logPath));
+    const logPath = flags.log ?? await Deno.makeTempFile({ prefix: "secmqtt-load-", suffix: ".jsonl" });
+    if (flags.log === undefined) cleanups.push(() => Deno.remove(logPath));
     const log = openLogFromFlags({ log: logPath }, "load");
     try {
       const sensorIds = Array.from(
         { length: sensorCount },
         (_, i) => `sensor-${String(i + 1).padStart(4, "0")}`,
       );
+      const suiteName = flags.suite;
       const paths = homePaths(keysDir);
       if (!exists(paths.trust)) {
         const started = performance.now();
@@ -164,8 +202,8 @@ export const loadCommand: Command = {
         durationMs: durationS === undefined ? undefined : durationS * 1000,
         messages,
         ratePerSensorHz: rate,
-        maxInFlight,
-        epochLength,
+        maxInFlight: flags["max-in-flight"],
+        epochLength: flags.epoch,
         connections,
         drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
       }, {
@@ -184,7 +222,7 @@ export const loadCommand: Command = {
           ? undefined
           : Math.round(ownCpu - ownCpuAtStart) / 1000,
       };
-      if (v.json === true) io.out(JSON.stringify({ ...summary, ...setting }));
+      if (flags.json) io.out(JSON.stringify({ ...summary, ...setting }));
       else for (const line of formatLoadTable(summary, setting)) io.out(line);
       return summary.unanswered === 0 && summary.publishFailures === 0 ? 0 : 1;
     } finally {
@@ -192,16 +230,7 @@ export const loadCommand: Command = {
       log.close();
     }
   },
-};
-
-function rateFlag(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const rate = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !(rate > 0) || rate > 10_000) {
-    throw new UsageError(`--rate-per-sensor-hz expects a number in (0, 10000], got '${raw}'`);
-  }
-  return rate;
-}
+});
 
 function exists(path: string): boolean {
   try {

@@ -3,28 +3,10 @@
  * @module
  */
 
-import { type CliIO, type Command, parseFlags, UsageError } from "./common.ts";
+import { defineCommand } from "./command.ts";
+import { flag, UsageError } from "./flags.ts";
 import type { BenchTable } from "../metrics/report.ts";
 import { writeReport } from "../metrics/write.ts";
-
-const HELP = `secmqtt metrics — turn JSONL logs into metrics.json, summary.md and report.html
-
-Usage:
-  secmqtt metrics --log FILE [--log FILE …] --out DIR [--bench FILE]
-
-Reads the logs in the order given (streamed: memory does not grow with the log size), joins attack
-messages to the actuator's reactions by payload digest and topic, and writes three files to DIR:
-  metrics.json   every number (schema: docs/METRICS.md)
-  summary.md     the headline tables
-  report.html    one self-contained page with charts (no network needed to view it)
-Lines that are not log records are counted and skipped, never fatal.
-
-Options:
-  --log FILE     a JSONL log written with --log by any role (repeat for several)
-  --out DIR      directory for the three files (created if missing)
-  --bench FILE   JSON table to add to the report: {"title": …, "columns": […], "rows": [[…], …]}
-                 or an array of flat objects (one row each)
-  -h, --help     show this help`;
 
 /**
  * Parses a bench table: `{ title?, columns, rows }` or an array of flat objects.
@@ -67,25 +49,41 @@ export function parseBenchTable(text: string): BenchTable {
   throw new UsageError('--bench expects {"columns": [...], "rows": [[...]]} or an array of objects');
 }
 
+/** The `metrics` subcommand's flags. */
+export const METRICS_FLAGS = {
+  log: flag.list({
+    placeholder: "FILE",
+    required: true,
+    help: "a JSONL log written with --log by any role (repeat for several)",
+  }),
+  out: flag.string({
+    placeholder: "DIR",
+    required: true,
+    help: "directory for the three files (created if missing)",
+  }),
+  bench: flag.string({
+    placeholder: "FILE",
+    help: 'JSON table to add to the report: {"title": …, "columns": […], "rows": [[…], …]} or an array of ' +
+      "flat objects (one row each)",
+  }),
+};
+
 /** `secmqtt metrics`. */
-export const metricsCommand: Command = {
+export const metricsCommand = defineCommand({
   name: "metrics",
   summary: "turn JSONL logs into metrics.json, summary.md and a self-contained report.html",
-  help: HELP,
-  async run(argv: string[], io: CliIO): Promise<number> {
-    const flags = parseFlags(argv, {
-      log: { type: "string", multiple: true },
-      out: { type: "string" },
-      bench: { type: "string" },
-    });
-    if (flags.help) {
-      io.out(HELP);
-      return 0;
-    }
-    const logs = (flags.values.log as string[] | undefined) ?? [];
-    const outDir = flags.values.out as string | undefined;
-    if (logs.length === 0) throw new UsageError("metrics needs at least one --log FILE");
-    if (!outDir) throw new UsageError("metrics needs --out DIR");
+  description:
+    `Reads the logs in the order given (streamed: memory does not grow with the log size), joins attack
+messages to the actuator's reactions by payload digest and topic, and writes three files to DIR:
+  metrics.json   every number (schema: docs/METRICS.md)
+  summary.md     the headline tables
+  report.html    one self-contained page with charts (no network needed to view it)
+
+Lines that are not log records are counted and skipped, never fatal.`,
+  flags: METRICS_FLAGS,
+  async run(flags, io) {
+    const logs = flags.log;
+    const outDir = flags.out;
     for (const path of logs) {
       try {
         if (!(await Deno.stat(path)).isFile) throw new Error();
@@ -94,7 +92,7 @@ export const metricsCommand: Command = {
       }
     }
     let benchTable: BenchTable | undefined;
-    const benchPath = flags.values.bench as string | undefined;
+    const benchPath = flags.bench;
     if (benchPath !== undefined) {
       let text: string;
       try {
@@ -115,4 +113,4 @@ export const metricsCommand: Command = {
     for (const line of summary.trimEnd().split("\n")) io.out(line);
     return 0;
   },
-};
+});

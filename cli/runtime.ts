@@ -5,18 +5,22 @@
  */
 
 import { systemClock } from "../core/clock.ts";
+import { SecmqttError } from "../core/errors.ts";
 import type { Log } from "../log/jsonl.ts";
-import { type MqttTransport, TransportError } from "../transport/client.ts";
+import type { MqttTransport } from "../transport/client.ts";
 import {
   ConnectionWatch,
   type ConnectPolicy,
   connectWithPolicy,
   DEFAULT_CONNECT_POLICY,
 } from "../transport/connect_policy.ts";
-import type { CliIO, ConnectionOptions } from "./common.ts";
+import type { CliIO } from "./command.ts";
+import type { ConnectionOptions } from "./common.ts";
 
 /** A failure the CLI reports as one line and exit code 1 (a runtime problem, not a usage error). */
-export class RuntimeFailure extends Error {
+export class RuntimeFailure extends SecmqttError {
+  /** Exit-status kind: the run failed. */
+  readonly kind = "state";
   /** Stable code. */
   readonly code: string;
   /** @param code stable code @param message one line */
@@ -41,7 +45,7 @@ export interface ConnectReporting {
  * Connects with the resolved connection options under the one connection policy
  * (transport/connect_policy.ts): a broker that is not up yet is waited for with backoff for a bounded
  * time, and every later outage is printed and logged once as `disconnected`, then `reconnected`.
- * A refused or failed connection becomes a {@link RuntimeFailure}.
+ * A refused or failed connection rejects with a TransportError (kind `state`: exit 1).
  * @example
  * ```ts
  * const transport = await connectRole(conn, "sensor", {}, { io, log });
@@ -54,28 +58,22 @@ export async function connectRole(
   reporting: ConnectReporting = {},
 ): Promise<MqttTransport> {
   const { io, log } = reporting;
-  let transport: MqttTransport;
-  try {
-    transport = await connectWithPolicy(
-      {
-        url: conn.url,
-        username: conn.username,
-        password: conn.password,
-        clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
-        ...extra,
-      },
-      reporting.policy ?? DEFAULT_CONNECT_POLICY,
-      {
-        clock: systemClock,
-        signal: io?.signal,
-        onRetry: ({ waitMs, error }) =>
-          io?.err(`${role}: ${error.message}; retrying in ${(waitMs / 1000).toFixed(2)} s`),
-      },
-    );
-  } catch (error) {
-    if (error instanceof TransportError) throw new RuntimeFailure(error.code, error.message);
-    throw error;
-  }
+  const transport = await connectWithPolicy(
+    {
+      url: conn.url,
+      username: conn.username,
+      password: conn.password,
+      clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
+      ...extra,
+    },
+    reporting.policy ?? DEFAULT_CONNECT_POLICY,
+    {
+      clock: systemClock,
+      signal: io?.signal,
+      onRetry: ({ waitMs, error }) =>
+        io?.err(`${role}: ${error.message}; retrying in ${(waitMs / 1000).toFixed(2)} s`),
+    },
+  );
   const watch = new ConnectionWatch(systemClock);
   let closing = false;
   transport.onState((state) => {

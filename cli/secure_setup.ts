@@ -13,20 +13,26 @@ import { wireSecureActuator, wireSecureSensor } from "../roles/secure_wiring.ts"
 import type { ReadingSealer } from "../roles/sensor.ts";
 import { findCredential } from "../store/credentials.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
-import type { ConnectionOptions, FlagSpec, ParsedFlags } from "./common.ts";
+import type { ConnectionOptions } from "./common.ts";
+import { flag, type FlagValues } from "./flags.ts";
 
-/** Flags that name a secure identity. */
-export const SECURE_IDENTITY_FLAGS: FlagSpec = {
-  keys: { type: "string" },
-  id: { type: "string" },
+/** Flags that name a secure home. */
+export const SECURE_IDENTITY_FLAGS = {
+  keys: flag.string({
+    placeholder: "DIR",
+    help: "--secure: the home made by 'secmqtt keygen'",
+    default: DEFAULT_KEYS_DIR,
+  }),
 };
 
-/** Help lines for {@link SECURE_IDENTITY_FLAGS}. */
-export const SECURE_IDENTITY_HELP =
-  `  --keys DIR             --secure: the home made by 'secmqtt keygen' (default ${DEFAULT_KEYS_DIR}/)`;
+/** The flag values the setup functions read: the home, and the role's own `--actuator` and `--state`. */
+export type SecureFlagValues = Partial<FlagValues<typeof SECURE_IDENTITY_FLAGS>> & {
+  actuator?: string;
+  state?: string;
+};
 
-function keysDir(values: ParsedFlags["values"]): string {
-  return (values.keys as string | undefined) ?? DEFAULT_KEYS_DIR;
+function keysDir(values: SecureFlagValues): string {
+  return values.keys ?? DEFAULT_KEYS_DIR;
 }
 
 /**
@@ -39,7 +45,7 @@ function keysDir(values: ParsedFlags["values"]): string {
  */
 export function withHomeCredentials(
   conn: ConnectionOptions,
-  values: ParsedFlags["values"],
+  values: SecureFlagValues,
   username: string,
 ): ConnectionOptions {
   if (conn.username !== undefined) return conn;
@@ -56,7 +62,7 @@ export function withHomeCredentials(
  * ```
  */
 export async function secureSensorSetup(
-  values: ParsedFlags["values"],
+  values: SecureFlagValues,
   sensorId: string,
   epochLength: number,
   topic: string,
@@ -64,7 +70,7 @@ export async function secureSensorSetup(
   return await wireSecureSensor({
     keysDir: keysDir(values),
     sensorId,
-    actuatorId: (values.actuator as string | undefined) ?? DEFAULT_ACTUATOR_ID,
+    actuatorId: values.actuator ?? DEFAULT_ACTUATOR_ID,
     topic,
     epochLength,
   });
@@ -80,7 +86,7 @@ export async function secureSensorSetup(
  * ```
  */
 export async function secureActuatorSetup(
-  values: ParsedFlags["values"],
+  values: SecureFlagValues,
   actuatorId: string,
   options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
 ): Promise<{ open: MessageOpener; close(): void }> {
@@ -88,7 +94,7 @@ export async function secureActuatorSetup(
     {
       keysDir: keysDir(values),
       actuatorId,
-      replayDb: values.state as string | undefined,
+      replayDb: values.state,
       windowMs: options.windowMs,
       batchMs: options.batchMs,
     },

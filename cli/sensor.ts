@@ -6,73 +6,81 @@
 import { systemClock } from "../core/clock.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC } from "../roles/door.ts";
 import { memoryCounter, plaintextSealer, runSensor } from "../roles/sensor.ts";
-import {
-  type Command,
-  CONNECTION_FLAGS,
-  CONNECTION_HELP,
-  connectionFromFlags,
-  intFlag,
-  openLogFromFlags,
-  parseFlags,
-} from "./common.ts";
+import { DEFAULT_ACTUATOR_ID, DEFAULT_SENSOR_ID } from "../store/home.ts";
+import { defineCommand } from "./command.ts";
+import { CONNECTION_FLAGS, connectionFromFlags, openLogFromFlags } from "./common.ts";
+import { flag } from "./flags.ts";
 import { connectRole } from "./runtime.ts";
-import {
-  SECURE_IDENTITY_FLAGS,
-  SECURE_IDENTITY_HELP,
-  secureSensorSetup,
-  withHomeCredentials,
-} from "./secure_setup.ts";
+import { SECURE_IDENTITY_FLAGS, secureSensorSetup, withHomeCredentials } from "./secure_setup.ts";
 
-const HELP = `Usage: secmqtt sensor [--secure] [options]
+/** Time between readings when `--interval-ms` is not given, ms. */
+export const DEFAULT_SENSOR_INTERVAL_MS = 2000;
+/** Messages per AES key epoch when `--rekey-every` is not given: a fresh key per message. */
+export const DEFAULT_REKEY_EVERY = 1;
 
-Publishes door events: plaintext JSON on ${INSECURE_TOPIC} (Phase I), or with --secure signed, encrypted
-envelopes on ${SECURE_TOPIC} (Phase II; see docs/PROTOCOL.md).
-
-  --secure               Phase II: seal every reading (needs keys from 'secmqtt keygen')
-  --id NAME              sensor id (default door-sensor-1); with --secure also the broker username
-                         (password from <keys>/credentials/NAME.password) unless --username is given
-  --interval-ms MS       time between messages (default 2000)
-  --count N              stop after N messages (default: until stopped)
-  --topic T              topic (default ${INSECURE_TOPIC}, or ${SECURE_TOPIC} with --secure)
-  --rekey-every N        --secure: messages per AES key epoch (default 1: a fresh key per message)
-  --actuator ID          --secure: the actuator whose RSA key wraps the session keys (default door-actuator)
-${SECURE_IDENTITY_HELP}
-${CONNECTION_HELP}`;
+/** The `sensor` subcommand's flags. */
+export const SENSOR_FLAGS = {
+  secure: flag.boolean({ help: "Phase II: seal every reading (needs keys from 'secmqtt keygen')" }),
+  id: flag.string({
+    placeholder: "NAME",
+    default: DEFAULT_SENSOR_ID,
+    help: "sensor id; with --secure also the broker username (password from " +
+      "<keys>/credentials/NAME.password) unless --username is given",
+  }),
+  "interval-ms": flag.int({
+    placeholder: "MS",
+    min: 0,
+    max: 3_600_000,
+    default: DEFAULT_SENSOR_INTERVAL_MS,
+    help: "time between messages",
+  }),
+  count: flag.int({ min: 1, help: "stop after N messages", defaultText: "until stopped" }),
+  topic: flag.string({
+    placeholder: "T",
+    help: "topic",
+    defaultText: `${INSECURE_TOPIC}, or ${SECURE_TOPIC} with --secure`,
+  }),
+  "rekey-every": flag.int({
+    min: 1,
+    max: 1_000_000,
+    default: DEFAULT_REKEY_EVERY,
+    help: "--secure: messages per AES key epoch; 1 means a fresh key per message",
+  }),
+  actuator: flag.string({
+    placeholder: "ID",
+    help: "--secure: the actuator whose RSA key wraps the session keys",
+    defaultText: DEFAULT_ACTUATOR_ID,
+  }),
+  ...SECURE_IDENTITY_FLAGS,
+  ...CONNECTION_FLAGS,
+};
 
 /** The `sensor` subcommand. */
-export const sensorCommand: Command = {
+export const sensorCommand = defineCommand({
   name: "sensor",
   summary: "publish door events (plaintext, or --secure envelopes)",
-  help: HELP,
-  async run(argv, io) {
-    const flags = parseFlags(argv, {
-      ...CONNECTION_FLAGS,
-      ...SECURE_IDENTITY_FLAGS,
-      secure: { type: "boolean" },
-      "interval-ms": { type: "string" },
-      count: { type: "string" },
-      topic: { type: "string" },
-      "rekey-every": { type: "string" },
-      actuator: { type: "string" },
-    });
-    if (flags.help) {
-      io.out(HELP);
-      return 0;
-    }
-    const secure = flags.values.secure === true;
-    const intervalMs = intFlag(flags.values, "interval-ms", { min: 0, max: 3_600_000, default: 2000 })!;
-    const count = intFlag(flags.values, "count", { min: 1 });
-    const rekeyEvery = intFlag(flags.values, "rekey-every", { min: 1, max: 1_000_000, default: 1 })!;
-    const sensorId = (flags.values.id as string | undefined) ?? "door-sensor-1";
-    const topic = (flags.values.topic as string | undefined) ?? (secure ? SECURE_TOPIC : INSECURE_TOPIC);
-    const given = await connectionFromFlags(flags.values);
-    const conn = secure ? withHomeCredentials(given, flags.values, sensorId) : given;
-    const setup = secure ? await secureSensorSetup(flags.values, sensorId, rekeyEvery, topic) : undefined;
-    const log = openLogFromFlags(flags.values, "sensor");
+  description: `Publishes door events: plaintext JSON on ${INSECURE_TOPIC} (Phase I), or with --secure signed,
+encrypted envelopes on ${SECURE_TOPIC} (Phase II; see docs/PROTOCOL.md).`,
+  flags: SENSOR_FLAGS,
+  async run(flags, io) {
+    const secure = flags.secure;
+    const sensorId = flags.id;
+    const topic = flags.topic ?? (secure ? SECURE_TOPIC : INSECURE_TOPIC);
+    const given = await connectionFromFlags(flags);
+    const conn = secure ? withHomeCredentials(given, flags, sensorId) : given;
+    const setup = secure ? await secureSensorSetup(flags, sensorId, flags["rekey-every"], topic) : undefined;
+    const log = openLogFromFlags(flags, "sensor");
     const transport = await connectRole(conn, "sensor", {}, { io, log });
     try {
       const { sent } = await runSensor(
-        { sensorId, topic, intervalMs, count, qos: conn.qos, phase: secure ? "secure" : "insecure" },
+        {
+          sensorId,
+          topic,
+          intervalMs: flags["interval-ms"],
+          count: flags.count,
+          qos: conn.qos,
+          phase: secure ? "secure" : "insecure",
+        },
         {
           clock: systemClock,
           log,
@@ -90,4 +98,4 @@ export const sensorCommand: Command = {
     }
     return 0;
   },
-};
+});

@@ -3,19 +3,16 @@
  * @module
  */
 
+import { defineCommand } from "./command.ts";
+import { LOG_FLAGS, openLogFromFlags } from "./common.ts";
+import { flag, type FlagValues, parseFlags } from "./flags.ts";
 import {
-  type CliIO,
-  type Command,
-  intFlag,
-  openLogFromFlags,
-  type ParsedFlags,
-  parseFlags,
-  UsageError,
-} from "./common.ts";
-import {
+  CROP_PERCENTILE,
   DEFAULT_RECOVERY_BUDGET,
   DEFAULT_SAMPLES_PER_CLASS,
   DEFAULT_T_THRESHOLD,
+  DETECTION_SECRET_BYTES,
+  RECOVERY_SECRET_BYTES,
   runTiming,
   type TimingDeps,
   type TimingOptions,
@@ -25,27 +22,37 @@ import {
 export { runTiming };
 export type { TimingDeps, TimingOptions, TimingReport };
 
-const HELP = `secmqtt timing — show that an early-exit comparison leaks through its running time
+/** Share of the slowest measurements the t-test leaves out, %. */
+const CROPPED_PERCENT = 100 - CROP_PERCENTILE;
 
-Usage:
-  secmqtt timing [--samples N] [--threshold T] [--recover] [--budget N] [--log FILE] [--json]
-
-Times vulnerableEqual (returns at the first differing byte) and constantTimeEqual against a random
-32-byte secret with two classes of wrong guesses — the secret with only its last byte changed, and a
-random guess — interleaved at random, many calls per measurement. After cropping the slowest 10 % it runs
-Welch's t-test (dudect): |t| above the threshold means the time depends on the secret.
-
-Options:
-  --samples N      measurements per class (default ${DEFAULT_SAMPLES_PER_CLASS}; more = slower, more sensitive)
-  --threshold T    |t| above T is a leak (default ${DEFAULT_T_THRESHOLD})
-  --recover        also recover a 16-byte secret byte by byte through each function's timing
-  --budget N       comparison calls the recovery may spend per function (default ${DEFAULT_RECOVERY_BUDGET})
-  --log FILE       append timing_result / recovery_result events to FILE (docs/LOG.md)
-  --json           print the report as JSON instead of a table
-  -h, --help       show this help
-
-Exit status: 0 when the verdicts are as expected (leak for vulnerableEqual, none for constantTimeEqual),
-1 otherwise, 2 on a usage error.`;
+/** The `timing` subcommand's flags. */
+export const TIMING_FLAGS = {
+  samples: flag.int({
+    min: 100,
+    max: 10_000_000,
+    default: DEFAULT_SAMPLES_PER_CLASS,
+    help: "measurements per class; more is slower and more sensitive",
+  }),
+  threshold: flag.number({
+    placeholder: "T",
+    above: 0,
+    default: DEFAULT_T_THRESHOLD,
+    help: "|t| above T is a leak",
+  }),
+  recover: flag.boolean({
+    help: `also recover a ${RECOVERY_SECRET_BYTES}-byte secret byte by byte through each function's timing`,
+  }),
+  budget: flag.int({
+    min: 1,
+    default: DEFAULT_RECOVERY_BUDGET,
+    help: "comparison calls the recovery may spend per function",
+  }),
+  log: flag.string({
+    ...LOG_FLAGS.log,
+    help: "append timing_result / recovery_result events to FILE (docs/LOG.md)",
+  }),
+  json: flag.boolean({ help: "print the report as JSON instead of a table" }),
+};
 
 /**
  * Turns `timing` flags into the role's options.
@@ -56,34 +63,20 @@ Exit status: 0 when the verdicts are as expected (leak for vulnerableEqual, none
  */
 export function timingOptionsFromFlags(
   argv: string[],
-): { options: TimingOptions; json: boolean; help: boolean; values: ParsedFlags["values"] } {
-  const flags = parseFlags(argv, {
-    samples: { type: "string" },
-    threshold: { type: "string" },
-    recover: { type: "boolean" },
-    budget: { type: "string" },
-    log: { type: "string" },
-    json: { type: "boolean" },
-  });
-  const rawThreshold = flags.values.threshold;
-  let threshold = DEFAULT_T_THRESHOLD;
-  if (rawThreshold !== undefined) {
-    threshold = Number(rawThreshold);
-    if (typeof rawThreshold !== "string" || !(threshold > 0) || !Number.isFinite(threshold)) {
-      throw new UsageError(`--threshold expects a positive number, got '${rawThreshold}'`);
-    }
-  }
+): { options: TimingOptions; json: boolean; values: FlagValues<typeof TIMING_FLAGS> } {
+  return timingOptions(parseFlags(argv, TIMING_FLAGS, "timing"));
+}
+
+function timingOptions(
+  values: FlagValues<typeof TIMING_FLAGS>,
+): { options: TimingOptions; json: boolean; values: FlagValues<typeof TIMING_FLAGS> } {
   const options: TimingOptions = {
-    samples: intFlag(flags.values, "samples", {
-      min: 100,
-      max: 10_000_000,
-      default: DEFAULT_SAMPLES_PER_CLASS,
-    }),
-    threshold,
-    recover: flags.values.recover === true,
-    recoveryBudget: intFlag(flags.values, "budget", { min: 1, default: DEFAULT_RECOVERY_BUDGET }),
+    samples: values.samples,
+    threshold: values.threshold,
+    recover: values.recover,
+    recoveryBudget: values.budget,
   };
-  return { options, json: flags.values.json === true, help: flags.help, values: flags.values };
+  return { options, json: values.json, values };
 }
 
 /**
@@ -111,16 +104,21 @@ export function formatTimingReport(report: TimingReport): string[] {
 }
 
 /** `secmqtt timing`. */
-export const timingCommand: Command = {
+export const timingCommand = defineCommand({
   name: "timing",
   summary: "demonstrate the timing leak of an early-exit compare (dudect t-test, byte recovery)",
-  help: HELP,
-  async run(argv: string[], io: CliIO): Promise<number> {
-    const { options, json, help, values } = timingOptionsFromFlags(argv);
-    if (help) {
-      io.out(HELP);
-      return 0;
-    }
+  description: `Shows that an early-exit comparison leaks through its running time. Times vulnerableEqual
+(returns at the first differing byte) and constantTimeEqual against a random ${DETECTION_SECRET_BYTES}-byte
+secret with two classes of wrong guesses — the secret with only its last byte changed, and a random
+guess — interleaved at random, many calls per measurement. After cropping the slowest ${CROPPED_PERCENT} % it
+runs Welch's t-test (dudect): |t| above the threshold means the time depends on the secret.`,
+  flags: TIMING_FLAGS,
+  exit: {
+    ok: "the verdicts are as expected (a leak for vulnerableEqual, none for constantTimeEqual)",
+    failure: "the verdicts are not as expected",
+  },
+  async run(flags, io) {
+    const { options, json, values } = timingOptions(flags);
     const log = openLogFromFlags(values, "timing");
     try {
       const report = await runTiming(options, { log, signal: io.signal });
@@ -134,4 +132,4 @@ export const timingCommand: Command = {
       log.close();
     }
   },
-};
+});

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
+
 /** AES-256 key length in bytes. */
 export const AES_KEY_BYTES = 32;
 /** GCM nonce length in bytes (96 bits, the length SP 800-38D §8.2 recommends). */
@@ -13,7 +15,9 @@ export const AES_NONCE_BYTES = 12;
 export const AES_TAG_BYTES = 16;
 
 /** Error thrown by this module; `code` says whether the input was unusable or failed authentication. */
-export class AesGcmError extends Error {
+export class AesGcmError extends SecmqttError {
+  /** Exit-status kind: unusable key, nonce or ciphertext is bad input. */
+  readonly kind = "input";
   /** `"BAD_INPUT"` for wrong key/nonce/ciphertext lengths, `"AUTH_FAILED"` for a tag mismatch. */
   readonly code: "BAD_INPUT" | "AUTH_FAILED";
   /**

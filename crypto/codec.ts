@@ -4,11 +4,15 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
+
 const textEncoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /** Error thrown when a textual encoding does not parse; `code` is always `"ENCODING"`. */
-export class EncodingError extends Error {
+export class EncodingError extends SecmqttError {
+  /** Exit-status kind: text that does not decode is bad input. */
+  readonly kind = "input";
   /** Stable error code. */
   readonly code = "ENCODING";
   /** @param message what was expected and what came */

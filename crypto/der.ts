@@ -8,6 +8,8 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
+
 /** Reasons a DER input is rejected; stable, so callers can branch on them. */
 export type DerErrorCode =
   | "DER_TRUNCATED"
@@ -20,7 +22,9 @@ export type DerErrorCode =
   | "DER_TRAILING_BYTES";
 
 /** Error thrown for any input that is not canonical DER of the expected shape. */
-export class DerError extends Error {
+export class DerError extends SecmqttError {
+  /** Exit-status kind: non-canonical DER is bad input. */
+  readonly kind = "input";
   /** Stable reason code. */
   readonly code: DerErrorCode;
   /**

@@ -33,6 +33,7 @@ import {
   multiPow,
   randomBigIntInRange,
 } from "./modarith.ts";
+import { SecmqttError } from "../core/errors.ts";
 
 /** id-dsa, the algorithm OID of DSA keys in SPKI and PKCS#8 (RFC 3279 §2.3.2). */
 export const DSA_OID = "1.2.840.10040.4.1";
@@ -90,7 +91,9 @@ export type DsaErrorCode =
   | "DSA_INVALID_SIGNATURE_ENCODING";
 
 /** Error thrown by key handling and signing; `verify` never throws. */
-export class DsaError extends Error {
+export class DsaError extends SecmqttError {
+  /** Exit-status kind: unusable keys, domains or encodings are bad input. */
+  readonly kind = "input";
   /** Stable reason code. */
   readonly code: DsaErrorCode;
   /**

@@ -4,6 +4,7 @@
  */
 
 import { fromPem, toPem } from "./codec.ts";
+import { SecmqttError } from "../core/errors.ts";
 
 /** Ed25519 signature length in bytes. */
 export const ED25519_SIGNATURE_BYTES = 64;
@@ -11,7 +12,9 @@ export const ED25519_SIGNATURE_BYTES = 64;
 const ED25519 = { name: "Ed25519" } as const;
 
 /** Error thrown when Ed25519 key material cannot be imported or used. */
-export class Ed25519Error extends Error {
+export class Ed25519Error extends SecmqttError {
+  /** Exit-status kind: unusable key material is bad input. */
+  readonly kind = "input";
   /** Stable error code. */
   readonly code = "BAD_KEY";
   /**

@@ -20,6 +20,7 @@ import {
   type VerifyingKey,
   verifySignature,
 } from "./signature.ts";
+import { type ErrorKind, SecmqttError } from "../core/errors.ts";
 
 /** The only envelope version this module writes and reads. */
 export const ENVELOPE_VERSION = 1;
@@ -156,7 +157,11 @@ export interface SignedFields {
 export type AssociatedFields = Pick<SignedFields, "suite" | "topic" | "sender" | "counter" | "ts">;
 
 /** Thrown by {@link seal} and the epoch-key functions when the sender's own inputs are unusable. */
-export class EnvelopeError extends Error {
+export class EnvelopeError extends SecmqttError {
+  /** Exit-status kind: a bad argument is input; an exhausted or reused epoch key is state. */
+  get kind(): ErrorKind {
+    return this.code === "INVALID_INPUT" ? "input" : "state";
+  }
   /** `INVALID_INPUT` for a bad argument, `EPOCH_EXHAUSTED` or `NONCE_REUSE` for an epoch-key refusal. */
   readonly code: "INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE";
   /**

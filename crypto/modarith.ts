@@ -12,8 +12,12 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
+
 /** Error thrown when an inverse does not exist or an argument is out of its domain. */
-export class ModArithError extends Error {
+export class ModArithError extends SecmqttError {
+  /** Exit-status kind: callers check domains first: reaching this is a bug. */
+  readonly kind = "internal";
   /** Stable error code. */
   readonly code = "MODARITH";
   /** @param message what was expected and what came */

@@ -19,6 +19,7 @@
 
 import { writeFileAtomic } from "./keyfiles.ts";
 import { utf8Decode, utf8Encode } from "../crypto/codec.ts";
+import { type ErrorKind, SecmqttError } from "../core/errors.ts";
 
 /** Default number of counter values reserved per durable write. */
 export const DEFAULT_COUNTER_BLOCK_SIZE = 64;
@@ -38,7 +39,11 @@ export type CounterErrorCode =
   | "COUNTER_BAD_OPTION";
 
 /** Error of the counter store; no value is handed out after one is thrown by `next`. */
-export class CounterError extends Error {
+export class CounterError extends SecmqttError {
+  /** Exit-status kind: misuse of the store is a bug; everything else is persistent state. */
+  get kind(): ErrorKind {
+    return this.code === "COUNTER_BAD_OPTION" || this.code === "COUNTER_CLOSED" ? "internal" : "state";
+  }
   /** Stable error code. */
   readonly code: CounterErrorCode;
   /**

@@ -13,6 +13,7 @@
 
 import { fromPem, utf8Encode } from "../crypto/codec.ts";
 import { writeFileAtomic } from "./keyfiles.ts";
+import { type ErrorKind, SecmqttError } from "../core/errors.ts";
 
 /** The only trust list format version this code reads and writes. */
 export const TRUST_LIST_VERSION = 1;
@@ -72,7 +73,11 @@ export type TrustErrorCode =
   | "TRUST_SENDER_EXISTS";
 
 /** Error of the trust list; the message names the file or sender and fits on one CLI line. */
-export class TrustError extends Error {
+export class TrustError extends SecmqttError {
+  /** Exit-status kind: a failed write is a disk fault; the rest is about the file or sender named. */
+  get kind(): ErrorKind {
+    return this.code === "TRUST_WRITE_FAILED" ? "state" : "input";
+  }
   /** Stable error code. */
   readonly code: TrustErrorCode;
   /**

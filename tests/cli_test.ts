@@ -31,6 +31,13 @@ Deno.test("an unknown flag prints one line and exits 2", async () => {
   assert.match(stderr, /unknown flag --bogus/);
 });
 
+Deno.test("a negative count is a value: one line naming --count, exit 2", async () => {
+  const { code, stderr, stdout } = await runSecmqtt(["sensor", "--count", "-3"]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.equal(stderr, "secmqtt sensor: --count must be at least 1, got -3\n");
+});
+
 Deno.test("a bad value and an unknown subcommand exit 2 with one line", async () => {
   for (
     const args of [["sensor", "--count", "many"], ["actuator", "--qos", "2"], [

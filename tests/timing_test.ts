@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Log, memoryLogWriter } from "../log/jsonl.ts";
 import { runTiming } from "../roles/timing.ts";
-import { timingCommand, timingOptionsFromFlags } from "../cli/timing.ts";
+import { timingOptionsFromFlags } from "../cli/timing.ts";
+import { main } from "../main.ts";
 
 function memoryLog() {
   const writer = memoryLogWriter();
@@ -68,7 +69,7 @@ Deno.test("timing flags: defaults, values and usage errors", () => {
 
 Deno.test("timing --help prints the help and exits 0", async () => {
   const out: string[] = [];
-  const code = await timingCommand.run(["--help"], {
+  const code = await main(["timing", "--help"], {
     out: (line) => out.push(line),
     err: () => {},
     isTerminal: false,

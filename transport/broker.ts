@@ -8,6 +8,7 @@
 import net from "node:net";
 import { Aedes } from "aedes";
 import type { Log } from "../log/jsonl.ts";
+import { SecmqttError } from "../core/errors.ts";
 
 /** What a client may do with a topic. */
 export type TopicAccess = "read" | "write" | "subscribe";
@@ -51,7 +52,9 @@ export interface RunningBroker {
 }
 
 /** Why the broker could not start; `code` is stable. */
-export class BrokerError extends Error {
+export class BrokerError extends SecmqttError {
+  /** Exit-status kind: the port or interface is not available at run time. */
+  readonly kind = "state";
   /** `PORT_IN_USE` or `LISTEN_FAILED`. */
   readonly code: "PORT_IN_USE" | "LISTEN_FAILED";
   /** @param code stable code @param message one line */

@@ -5,6 +5,7 @@
  */
 
 import mqtt from "mqtt";
+import { SecmqttError } from "../core/errors.ts";
 
 /** Options for {@link connectMqtt}; defaults follow MQTT.js. */
 export interface MqttConnectOptions {
@@ -71,7 +72,9 @@ export type TransportErrorCode =
   | "PUBLISH_FAILED";
 
 /** A transport failure with a stable code. */
-export class TransportError extends Error {
+export class TransportError extends SecmqttError {
+  /** Exit-status kind: the broker refused or could not be reached. */
+  readonly kind = "state";
   /** Stable code. */
   readonly code: TransportErrorCode;
   /** @param code stable code @param message one line */
