@@ -4,7 +4,8 @@
  * @module
  */
 
-import { fileLogWriter, Log, newRunId, nullLogWriter } from "../log/jsonl.ts";
+import { fileLogWriter, Log, LogFileError, newRunId, nullLogWriter } from "../log/jsonl.ts";
+import { DEFAULT_CONNECT_POLICY } from "../transport/connect_policy.ts";
 import { systemClock } from "../core/clock.ts";
 import { flag, type FlagValues, UsageError } from "./flags.ts";
 
@@ -21,7 +22,23 @@ export const LOG_FLAGS = {
 
 /** Connection flags shared by every role that talks MQTT (mosquitto_pub/sub conventions), and `--log`. */
 export const CONNECTION_FLAGS = {
-  broker: flag.string({ placeholder: "URL", help: "mqtt://host:port", default: DEFAULT_BROKER_URL }),
+  broker: flag.string({
+    placeholder: "URL",
+    help: "mqtt://host:port, or mqtts://host:port for TLS (the broker's certificate is verified)",
+    default: DEFAULT_BROKER_URL,
+  }),
+  cafile: flag.string({
+    placeholder: "FILE",
+    help: "PEM of the CA that signed the broker's TLS certificate (mosquitto_pub's --cafile)",
+    defaultText: "<keys>/tls/ca.crt with --secure, else the system's CAs",
+  }),
+  "connect-wait-s": flag.int({
+    placeholder: "S",
+    min: 0,
+    max: 3600,
+    default: Math.round(DEFAULT_CONNECT_POLICY.firstConnectWindowMs / 1000),
+    help: "how long to wait for a broker that is not up yet, retrying with backoff; 0 = one attempt",
+  }),
   username: flag.string({ short: "u", placeholder: "NAME", help: "broker username (env SECMQTT_USERNAME)" }),
   password: flag.string({
     short: "P",
@@ -50,6 +67,12 @@ export interface ConnectionOptions {
   password?: string;
   clientId?: string;
   qos: 0 | 1;
+  /** PEM of the CA the broker's certificate must chain to (mqtts://). */
+  ca?: string;
+  /** The file `ca` was read from, for messages. */
+  caFile?: string;
+  /** How long the first connect may wait for the broker, ms. */
+  connectWaitMs: number;
 }
 
 /**
@@ -69,16 +92,29 @@ export async function connectionFromFlags(
   } catch {
     throw new UsageError(`--broker expects mqtt://host:port, got '${url}'`);
   }
-  if (parsed.protocol !== "mqtt:" || !parsed.hostname) {
-    throw new UsageError(`--broker expects mqtt://host:port, got '${url}'`);
+  if ((parsed.protocol !== "mqtt:" && parsed.protocol !== "mqtts:") || !parsed.hostname) {
+    throw new UsageError(`--broker expects mqtt://host:port or mqtts://host:port, got '${url}'`);
   }
   let password = values.password;
   const passwordFile = values["password-file"];
   if (passwordFile !== undefined) {
     try {
       password = (await Deno.readTextFile(passwordFile)).split(/\r?\n/)[0];
-    } catch {
-      throw new UsageError(`cannot read --password-file ${passwordFile}`);
+    } catch (error) {
+      throw new UsageError(`--password-file ${passwordFile}: cannot read it: ${reasonOf(error)}`);
+    }
+  }
+  let ca: string | undefined;
+  if (values.cafile !== undefined) {
+    try {
+      ca = await Deno.readTextFile(values.cafile);
+    } catch (error) {
+      throw new UsageError(`--cafile ${values.cafile}: cannot read it: ${reasonOf(error)}`);
+    }
+    if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
+      throw new UsageError(
+        `--cafile ${values.cafile}: not a PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
+      );
     }
   }
   return {
@@ -87,7 +123,15 @@ export async function connectionFromFlags(
     password: password ?? Deno.env.get("SECMQTT_PASSWORD"),
     clientId: values["client-id"],
     qos: values.qos === "1" ? 1 : 0,
+    ca,
+    caFile: values.cafile,
+    connectWaitMs: values["connect-wait-s"] * 1000,
   };
+}
+
+/** The OS's reason from an error, for one-line messages. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -103,7 +147,8 @@ export function openLogFromFlags(values: { log?: string }, role: string): Log {
   try {
     const writer = path ? fileLogWriter(path) : nullLogWriter;
     return new Log(writer, { role, run, clock: systemClock });
-  } catch {
-    throw new UsageError(`cannot open --log ${path} for appending`);
+  } catch (error) {
+    if (!(error instanceof LogFileError)) throw error;
+    throw new UsageError(`--log ${path}: ${error.message} (choose a path you can write)`);
   }
 }

@@ -64,9 +64,10 @@ export async function connectRole(
       username: conn.username,
       password: conn.password,
       clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
+      ca: conn.ca,
       ...extra,
     },
-    reporting.policy ?? DEFAULT_CONNECT_POLICY,
+    reporting.policy ?? { ...DEFAULT_CONNECT_POLICY, firstConnectWindowMs: conn.connectWaitMs },
     {
       clock: systemClock,
       signal: io?.signal,

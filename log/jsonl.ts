@@ -8,6 +8,7 @@
  */
 
 import type { Clock } from "../core/clock.ts";
+import { SecmqttError } from "../core/errors.ts";
 
 /** One log line. `ts` is ms since the Unix epoch (fractional), `run` ties lines of one run together. */
 export interface LogRecord {
@@ -92,9 +93,11 @@ function round3(ms: number): number {
 const encoder = new TextEncoder();
 
 /** A log file that cannot be opened for appending; the message names the file and the OS reason. */
-export class LogFileError extends Error {
+export class LogFileError extends SecmqttError {
   /** Stable code. */
   readonly code = "LOG_OPEN_FAILED";
+  /** Exit-status kind: a path the user gave. */
+  readonly kind = "input";
   /** The path that was asked for. */
   readonly path: string;
   /** @param path the log file @param reason the OS error's message */
