@@ -147,12 +147,11 @@ export function createAttackContext(
     if (synthetic === undefined) {
       const suite: Suite = deps.dsaDomain !== undefined ? SUITE_DSA : SUITE_ED25519;
       const pair = await ownKey(SUITE_SIGNATURE_SCHEME[suite])!;
-      const msgId = "s-synthetic-template";
       const payload = await sealAsAttacker({
         suite,
         sender: fallbackSender,
         counter: FRESH_COUNTER_OFFSET,
-        msgId,
+        msgId: "s-synthetic-template",
         signingKey: pair.signingKey,
       });
       synthetic = { payload, json: readEnvelope(payload)!, at: clock.now(), synthetic: true };

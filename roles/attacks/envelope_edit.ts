@@ -96,6 +96,18 @@ export function signatureFits(suite: string, length: number): boolean {
 }
 
 /**
+ * What open() answers an envelope whose suite was relabelled to `suite`: `UNSUPPORTED` (not the sender's
+ * suite) when the signature's length still fits the new suite, else `MALFORMED` from the shape check.
+ * @example
+ * ```ts
+ * relabelledSuiteCode(json, "rsa-oaep-1024+aes-128-cbc+none"); // "UNSUPPORTED" for a DER-sized sig
+ * ```
+ */
+export function relabelledSuiteCode(json: EnvelopeJson, suite: string): "UNSUPPORTED" | "MALFORMED" {
+  return signatureFits(suite, fromBase64Url(json.sig).length) ? "UNSUPPORTED" : "MALFORMED";
+}
+
+/**
  * Flips one bit of a base64url field's decoded bytes, at a byte in `[from, to)` chosen by `pick`;
  * re-encodes canonically, so the field keeps its length and its shape.
  * @example

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { fromBase64Url, utf8Encode } from "../../crypto/codec.ts";
+import { utf8Encode } from "../../crypto/codec.ts";
 import { type EnvelopeJson, serializeEnvelope, SUITE_DSA, SUITE_ED25519 } from "../../crypto/envelope.ts";
-import { patchEnvelope, signatureFits } from "./envelope_edit.ts";
+import { patchEnvelope, relabelledSuiteCode } from "./envelope_edit.ts";
 import { attackIdOf, type AttackRecipe, syntheticField } from "./recipe.ts";
 
 /** Size of the `malformed/oversize` payload: 64 KiB, eight times `ENVELOPE_MAX_BYTES`. */
@@ -33,9 +33,6 @@ export const downgrade: AttackRecipe = {
     const t = await ctx.template(i);
     const env = t.json;
     const fields = syntheticField(t);
-    // A relabelled suite passes the shape check only if the signature's length fits the new suite.
-    const relabelled = (suite: string) =>
-      signatureFits(suite, fromBase64Url(env.sig).length) ? "UNSUPPORTED" as const : "MALFORMED" as const;
     switch (variant) {
       case "v2":
       case "v0":
@@ -50,14 +47,14 @@ export const downgrade: AttackRecipe = {
         const suite = env.suite === SUITE_DSA ? SUITE_ED25519 : SUITE_DSA;
         return {
           payload: patchEnvelope(env, { suite }),
-          expect: relabelled(suite),
+          expect: relabelledSuiteCode(env, suite),
           fields: { ...fields, to_suite: suite },
         };
       }
       case "unknown-suite":
         return {
           payload: patchEnvelope(env, { suite: UNKNOWN_SUITE }),
-          expect: relabelled(UNKNOWN_SUITE),
+          expect: relabelledSuiteCode(env, UNKNOWN_SUITE),
           fields,
         };
       default:

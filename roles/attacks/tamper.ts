@@ -7,7 +7,13 @@
 import { fromBase64Url } from "../../crypto/codec.ts";
 import { type EnvelopeJson, TAG_BYTES } from "../../crypto/envelope.ts";
 import type { AttackContext } from "./context.ts";
-import { flipBinaryBit, flipCharBit, patchEnvelope, signatureFits } from "./envelope_edit.ts";
+import {
+  flipBinaryBit,
+  flipCharBit,
+  patchEnvelope,
+  relabelledSuiteCode,
+  signatureFits,
+} from "./envelope_edit.ts";
 import type { SecureAttackExpectation } from "./options.ts";
 import { type AttackMessage, type AttackRecipe, syntheticField } from "./recipe.ts";
 
@@ -84,10 +90,7 @@ function flipOneBit(
       return out({ msg_id: flipCharBit(env.msg_id, i) }, signatureFailure(env.ts));
     case "suite": {
       const suite = flipCharBit(env.suite, i);
-      return out(
-        { suite },
-        signatureFits(suite, fromBase64Url(env.sig).length) ? "UNSUPPORTED" : "MALFORMED",
-      );
+      return out({ suite }, relabelledSuiteCode(env, suite));
     }
     default: {
       // sig: the length is unchanged, so the shape check passes even if the DER no longer parses.
