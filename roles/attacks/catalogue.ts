@@ -13,7 +13,17 @@ import { crossTopicReplay, replay } from "./replay.ts";
 import { badSessionKey, bitflip } from "./tamper.ts";
 import { futureTimestamp, staleTimestamp } from "./time.ts";
 
-/** One attack class: how it is planned and built, what it tries, and what stops it (docs/THREAT_MODEL.md). */
+/**
+ * One attack class: how it is planned and built, what it tries, and what stops it (docs/THREAT_MODEL.md).
+ * @example
+ * ```ts
+ * const entry: AttackClassEntry = {
+ *   ...zeroCounter,
+ *   description: "sets a captured envelope's counter to zero",
+ *   defence: "signature over every field (BAD_SIGNATURE)",
+ * };
+ * ```
+ */
 export type AttackClassEntry = AttackRecipe & {
   /** What the attacker tries, in one line. */
   description: string;

@@ -15,7 +15,7 @@ export interface AttackMessage {
   payload: Uint8Array;
   /** The code the attacker predicts; a test oracle, never a verdict. */
   expect: SecureAttackExpectation;
-  /** Extra `attack_sent` fields of docs/LOG.md (`synthetic`, `signed_with`, `to_suite`, `broker_accepted`). */
+  /** Extra `attack_sent` fields (docs/LOG.md): `synthetic`, `signed_with`, `to_suite`, `broker_accepted`. */
   fields?: Record<string, unknown>;
 }
 
@@ -34,7 +34,19 @@ export type PlanVariants = (ctx: AttackContext) => readonly string[] | Promise<r
 /**
  * How one attack class works: `plan` lists its variants, `build` makes attempt `i` of a variant.
  * An envelope-level class builds a message for the attacker's main connection; a broker-level class
- * builds a connection attempt of its own.
+ * builds a connection attempt of its own. A new class is one recipe plus one entry in `catalogue.ts`.
+ * @example
+ * ```ts
+ * export const zeroCounter: AttackRecipe = {
+ *   level: "envelope",
+ *   plan: () => ["zero"],
+ *   async build(ctx, _variant, i) {
+ *     const t = await ctx.template(i);
+ *     const payload = patchEnvelope(t.json, { counter: 0 });
+ *     return { payload, expect: ctx.afterTimestamp(t.json.ts, "BAD_SIGNATURE") };
+ *   },
+ * };
+ * ```
  */
 export type AttackRecipe =
   | {
