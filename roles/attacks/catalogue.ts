@@ -1,0 +1,127 @@
+/**
+ * The Phase II attack catalogue: one entry per attack class, in the order the classes run. Adding a class
+ * means adding its recipe (a `plan` and a `build`, in a module of this folder) and one entry here; the
+ * class list, the CLI's `--attacks` choices and the driver all follow from this table.
+ * @module
+ */
+
+import { aclViolation, anonymousConnect, wrongPassword } from "./broker.ts";
+import { forgedSignature, injectUnsigned, spoofOwnKey } from "./forgery.ts";
+import { downgrade, malformed } from "./format.ts";
+import type { AttackRecipe } from "./recipe.ts";
+import { crossTopicReplay, replay } from "./replay.ts";
+import { badSessionKey, bitflip } from "./tamper.ts";
+import { futureTimestamp, staleTimestamp } from "./time.ts";
+
+/**
+ * One attack class: how it is planned and built, what it tries, and what stops it (docs/THREAT_MODEL.md).
+ * @example
+ * ```ts
+ * const entry: AttackClassEntry = {
+ *   ...zeroCounter,
+ *   description: "sets a captured envelope's counter to zero",
+ *   defence: "signature over every field (BAD_SIGNATURE)",
+ * };
+ * ```
+ */
+export type AttackClassEntry = AttackRecipe & {
+  /** What the attacker tries, in one line. */
+  description: string;
+  /** The defence that stops it, and the reason code or broker answer it leads to. */
+  defence: string;
+};
+
+/**
+ * Every Phase II attack class, by its stable name (used in logs and metrics), in the order they run.
+ * @example
+ * ```ts
+ * const { description, defence } = ATTACK_CATALOGUE["bitflip"];
+ * ```
+ */
+export const ATTACK_CATALOGUE = {
+  "replay": {
+    ...replay,
+    description: "republishes a captured envelope unchanged, also after the actuator restarts",
+    defence: "persistent per-sender counter, committed before acting (REPLAY)",
+  },
+  "cross-topic-replay": {
+    ...crossTopicReplay,
+    description: "republishes a captured envelope on another topic the actuator listens on",
+    defence: "signature and AAD cover the topic (BAD_SIGNATURE)",
+  },
+  "inject-unsigned": {
+    ...injectUnsigned,
+    description: "sends a fresh envelope in the sender's name with no, an empty or an all-zero signature",
+    defence: "signature checked before anything is decrypted (MALFORMED, BAD_SIGNATURE)",
+  },
+  "spoof-own-key": {
+    ...spoofOwnKey,
+    description:
+      "signs a fresh envelope with a key of its own, as the sender, as itself, or in the other suite",
+    defence: "trust list pins each sender's key and suite (BAD_SIGNATURE, UNKNOWN_SENDER, UNSUPPORTED)",
+  },
+  "forged-signature": {
+    ...forgedSignature,
+    description: "bumps a captured counter under a random signature or the original one",
+    defence: "signature over every field (BAD_SIGNATURE)",
+  },
+  "bitflip": {
+    ...bitflip,
+    description: "flips one bit in one field of a captured envelope",
+    defence: "signature over every field, the suite and the wrapped key (BAD_SIGNATURE, UNKNOWN_SENDER)",
+  },
+  "stale-timestamp": {
+    ...staleTimestamp,
+    description: "moves a captured envelope's timestamp ten minutes (or all the way) into the past",
+    defence: "timestamp window, checked before the signature (STALE)",
+  },
+  "future-timestamp": {
+    ...futureTimestamp,
+    description: "moves a captured envelope's timestamp ten minutes (or all the way) into the future",
+    defence: "timestamp window, checked before the signature (FUTURE)",
+  },
+  "bad-session-key": {
+    ...badSessionKey,
+    description: "swaps in another capture's wrapped session key, or re-encrypts under a key of its own",
+    defence: "signature covers the wrapped key (BAD_SIGNATURE)",
+  },
+  "downgrade": {
+    ...downgrade,
+    description: "relabels the version or suite, or sends a Phase I plaintext reading instead",
+    defence: "version and suite pinned per sender (UNSUPPORTED, MALFORMED)",
+  },
+  "malformed": {
+    ...malformed,
+    description: "sends garbage, truncated, oversized, deeply nested or non-canonical JSON",
+    defence: "strict parsing: byte cap, canonical JSON, closed field set (MALFORMED)",
+  },
+  "anonymous-connect": {
+    ...anonymousConnect,
+    description: "connects to the broker with no credentials",
+    defence: "broker password file, no anonymous clients (NOT_AUTHORIZED at CONNECT)",
+  },
+  "wrong-password": {
+    ...wrongPassword,
+    description: "connects as a victim's username with a guessed password",
+    defence: "broker password file (NOT_AUTHORIZED at CONNECT)",
+  },
+  "acl-violation": {
+    ...aclViolation,
+    description: "publishes with its own account to a topic outside its ACL",
+    defence: "broker ACL: the publish is never delivered (BROKER_DENIED)",
+  },
+} satisfies Record<string, AttackClassEntry>;
+
+/** One Phase II attack class. */
+export type SecureAttackClass = keyof typeof ATTACK_CATALOGUE;
+
+/**
+ * Phase II attack classes, in the order they run: the keys of {@link ATTACK_CATALOGUE}.
+ * @example
+ * ```ts
+ * const classes = SECURE_ATTACK_CLASSES.filter((c) => c !== "acl-violation");
+ * ```
+ */
+export const SECURE_ATTACK_CLASSES: readonly SecureAttackClass[] = Object.freeze(
+  Object.keys(ATTACK_CATALOGUE) as SecureAttackClass[],
+);

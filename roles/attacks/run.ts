@@ -1,0 +1,100 @@
+/**
+ * The Phase II attack driver: captures envelopes, then runs each chosen class of {@link ATTACK_CATALOGUE}
+ * for the given number of attempts, rotating through the variants its recipe plans.
+ * @module
+ */
+
+import { TIMESTAMP_WINDOW_MS } from "../../crypto/envelope.ts";
+import { SECURE_TOPIC } from "../door.ts";
+import { captureEnvelopes } from "./capture.ts";
+import { ATTACK_CATALOGUE, type AttackClassEntry, SECURE_ATTACK_CLASSES } from "./catalogue.ts";
+import { createAttackContext } from "./context.ts";
+import type { SecureAttackerDeps, SecureAttackOptions } from "./options.ts";
+import { AttackPublisher, DEFAULT_MAX_IN_FLIGHT } from "./publish.ts";
+import { attackIdOf } from "./recipe.ts";
+
+/**
+ * Default Phase II options.
+ * @example
+ * ```ts
+ * const options = { ...DEFAULT_SECURE_ATTACK, attempts: 70, victimUsername: "door-sensor-1" };
+ * ```
+ */
+export const DEFAULT_SECURE_ATTACK: SecureAttackOptions = {
+  classes: SECURE_ATTACK_CLASSES,
+  attempts: 5,
+  topic: SECURE_TOPIC,
+  captureTimeoutMs: 10_000,
+  captureCount: 3,
+  gapMs: 1,
+  qos: 1,
+  brokerUrl: "mqtt://127.0.0.1:1883",
+  victimUsername: "door-sensor-1",
+  aclViolationTopic: "home/secure/window",
+  crossTopic: "home/secure/door/garage",
+  timestampWindowMs: TIMESTAMP_WINDOW_MS,
+  fallbackSender: "door-sensor-1",
+  maxInFlight: DEFAULT_MAX_IN_FLIGHT,
+};
+
+/**
+ * Runs the Phase II attacks: captures `captureCount` envelopes, then sends `attempts` malicious messages
+ * (or broker-level attempts) per class. Resolves with how many messages were sent, how many attempts
+ * the broker refused, and how many messages were captured.
+ * @example
+ * ```ts
+ * const result = await runSecureAttacks(
+ *   { ...DEFAULT_SECURE_ATTACK, attempts: 50, victimUsername: "door-sensor-1" },
+ *   { clock: systemClock, log, transport, connect, ownCredentials, actuatorPublicKey, dsaDomain },
+ * );
+ * ```
+ */
+export async function runSecureAttacks(
+  options: SecureAttackOptions,
+  deps: SecureAttackerDeps,
+): Promise<{ sent: number; refused: number; captured: number }> {
+  const { clock, log } = deps;
+  log.event("role_started", {
+    phase: "secure",
+    classes: options.classes,
+    attempts: options.attempts,
+    topic: options.topic,
+    capture_count: options.captureCount,
+    broker_url: options.brokerUrl,
+    victim_username: options.victimUsername,
+    acl_violation_topic: options.aclViolationTopic,
+    cross_topic: options.crossTopic,
+  });
+  const capture = await captureEnvelopes(options, deps);
+  const publisher = new AttackPublisher({
+    clock,
+    log,
+    own: (digest) => capture.own(digest),
+    victimTopic: options.topic,
+    maxInFlight: Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT),
+  });
+  const ctx = createAttackContext(options, deps, capture.envelopes, () => publisher.drain());
+
+  for (const cls of options.classes) {
+    const entry: AttackClassEntry = ATTACK_CATALOGUE[cls];
+    const variants = await entry.plan(ctx);
+    for (let i = 1; i <= options.attempts && !deps.signal?.aborted; i++) {
+      const attempt = { cls, variant: variants[(i - 1) % variants.length], attackId: attackIdOf(cls, i) };
+      if (entry.level === "broker") {
+        // One connection at a time, after the main connection's publishes settled.
+        await publisher.drain();
+        await publisher.sendOnConnection(deps.connect, attempt, entry.build(ctx, attempt.variant, i));
+      } else {
+        const message = await entry.build(ctx, attempt.variant, i);
+        await publisher.launch(publisher.send(deps.transport, attempt, message, options.qos));
+      }
+      if (options.gapMs > 0) await clock.sleep(options.gapMs, deps.signal);
+    }
+  }
+  await publisher.drain();
+
+  const { sent, refused } = publisher;
+  const captured = capture.capturedCount();
+  log.event("role_stopped", { reason: deps.signal?.aborted ? "signal" : "done", sent, refused, captured });
+  return { sent, refused, captured };
+}
