@@ -204,8 +204,9 @@ export function fuzzOpenDeps(
 function seedPlaintext(sender: string, counter: number, ts: number): Uint8Array {
   const reading = makeReading(sender, counter, ts, 21.5);
   if (sender === FUZZ_SENDER_ED && counter === 5) {
-    // Readings may carry extra fields; this one brings the envelope near its 8 KiB cap.
-    return utf8Encode(JSON.stringify({ ...reading, note: "n".repeat(MAX_PLAINTEXT_BYTES - 200) }));
+    // A reading has exactly its seven members (PROTOCOL.md §9) but may hold JSON whitespace; this much
+    // brings the envelope near its 8 KiB cap.
+    return utf8Encode("{" + " ".repeat(MAX_PLAINTEXT_BYTES - 200) + JSON.stringify(reading).slice(1));
   }
   return encodeReading(reading);
 }
