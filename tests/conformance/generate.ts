@@ -51,6 +51,8 @@ export const KIT_START_MS = 1_700_000_000_000;
 export const KIT_TOPIC = "home/secure/door";
 /** The recipient key file, copied from the fixtures so the kit stands alone. */
 export const RECIPIENT_KEY_FILE = "recipient_rsa_private.pem";
+/** The trust-list cases (§10). */
+export const TRUST_LISTS_FILE = "trust_lists.json";
 /** The committed RSA-OAEP wraps: hex of the wrapped plaintext → base64url of its wrap. */
 export const WRAPS_FILE = "wrapped_keys.json";
 
@@ -972,6 +974,74 @@ const SCENARIOS: readonly ScenarioDef[] = [
   },
 ];
 
+/** One trust-list case of `trust_lists.json`: the file's exact text and whether a receiver may load it. */
+export interface TrustListCase {
+  /** What the case shows. */
+  readonly note: string;
+  /** The whole `trust.json` text. */
+  readonly text: string;
+  /** `valid`: the receiver loads it; `invalid`: it refuses to start (§10). */
+  readonly expect: "valid" | "invalid";
+}
+
+/** The §10 cases: whole trust.json texts a receiver must load, and ones it must refuse. */
+function trustListCases(home: Home): TrustListCase[] {
+  const pem = home.keys.senders[SUITE_ED25519].publicKeyPem;
+  const entry = { suite: SUITE_ED25519, public_key: pem, status: "active" };
+  const file = (senders: unknown, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ version: 1, senders, ...extra });
+  const withEntry = (patch: Record<string, unknown>) => file({ "sensor-1": { ...entry, ...patch } });
+  const dsaLines = home.keys.senders[SUITE_DSA].publicKeyPem.trimEnd().split("\n");
+  const valid = (note: string, text: string): TrustListCase => ({ note, text, expect: "valid" });
+  const invalid = (note: string, text: string): TrustListCase => ({ note, text, expect: "invalid" });
+  return [
+    valid(
+      "the kit's trust list, pretty-printed as keygen writes it",
+      JSON.stringify(home.trust, null, 2) + "\n",
+    ),
+    valid("compact, no trailing newline", JSON.stringify(home.trust)),
+    valid("no senders", file({})),
+    valid("a revoked sender", withEntry({ status: "revoked" })),
+    valid("a sender id that is a property name in many languages", file({ "__proto__": entry })),
+    valid(
+      "a suite this receiver does not implement (the sender counts as unknown)",
+      withEntry({ suite: FUTURE_SUITE }),
+    ),
+    valid("the PEM without its final LF", withEntry({ public_key: pem.trimEnd() })),
+    invalid("not JSON", "{version: 1}"),
+    invalid("a JSON array", `[${file({})}]`),
+    invalid("no version", JSON.stringify({ senders: {} })),
+    invalid("version 2", JSON.stringify({ version: 2, senders: {} })),
+    invalid('version "1"', JSON.stringify({ version: "1", senders: {} })),
+    invalid("an extra top-level member", file({}, { comment: "x" })),
+    invalid("senders as an array", file([])),
+    invalid("a sender id with '/'", file({ "a/b": entry })),
+    invalid("an empty sender id", file({ "": entry })),
+    invalid("a sender id of 65 characters", file({ ["s".repeat(65)]: entry })),
+    invalid("an entry that is not an object", file({ "sensor-1": "active" })),
+    invalid("an entry without status", withEntry({ status: undefined })),
+    invalid("an entry with an extra member", withEntry({ note: "x" })),
+    invalid('status "disabled"', withEntry({ status: "disabled" })),
+    invalid("an empty suite", withEntry({ suite: "" })),
+    invalid("a suite with a space", withEntry({ suite: "rsa oaep" })),
+    invalid("public_key not a string", withEntry({ public_key: 1 })),
+    invalid("public_key with CRLF line ends", withEntry({ public_key: pem.replaceAll("\n", "\r\n") })),
+    invalid("public_key with text after the PEM block", withEntry({ public_key: pem + "trailer\n" })),
+    invalid("public_key with two final LFs", withEntry({ public_key: pem.trimEnd() + "\n\n" })),
+    invalid(
+      "public_key labelled PRIVATE KEY",
+      withEntry({ public_key: pem.replaceAll("PUBLIC KEY", "PRIVATE KEY") }),
+    ),
+    invalid(
+      "a DSA public_key with its base64 in one long line",
+      withEntry({
+        suite: SUITE_DSA,
+        public_key: [dsaLines[0], dsaLines.slice(1, -1).join(""), dsaLines.at(-1)].join("\n") + "\n",
+      }),
+    ),
+  ];
+}
+
 function readingText(sender: string, counter: number, ts: number, msgId: string): string {
   return JSON.stringify({
     sensor_id: sender,
@@ -1018,6 +1088,7 @@ export async function generateKit(wraps: WrapBook, keys: FixtureKeys): Promise<K
       files.set(`scenarios/${name}.json`, JSON.stringify(scenario, null, 2) + "\n");
     }
   }
+  files.set(TRUST_LISTS_FILE, JSON.stringify({ cases: trustListCases(home) }, null, 2) + "\n");
   files.set(WRAPS_FILE, wraps.toJson());
   return files;
 }
@@ -1074,7 +1145,7 @@ if (import.meta.main) {
       console.error(`conformance kit is out of date (${stale.join(", ")}): run \`deno task conformance\``);
       Deno.exit(1);
     }
-    console.log(`conformance kit is up to date: ${files.size - 2} scenarios`);
+    console.log(`conformance kit is up to date: ${files.size - 3} scenarios`);
   } else {
     await Deno.mkdir(SCENARIO_DIR, { recursive: true });
     for await (const entry of Deno.readDir(SCENARIO_DIR)) {
@@ -1082,7 +1153,7 @@ if (import.meta.main) {
     }
     for (const [path, text] of files) await Deno.writeTextFile(new URL(path, KIT_DIR), text);
     console.log(
-      `wrote ${files.size - 2} scenarios to ${SCENARIO_DIR.pathname}${book.added ? " (new wraps)" : ""}`,
+      `wrote ${files.size - 3} scenarios to ${SCENARIO_DIR.pathname}${book.added ? " (new wraps)" : ""}`,
     );
   }
 }

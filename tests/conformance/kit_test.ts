@@ -23,7 +23,13 @@ import {
 import { type ReplayState, ReplayStore, StateError } from "../../store/replay.ts";
 import { parseTrustList } from "../../store/trust.ts";
 import { loadEnvelopeFixtureKeys } from "../crypto/fixture_keys.ts";
-import { committedWraps, differences, generateKit } from "./generate.ts";
+import {
+  committedWraps,
+  differences,
+  generateKit,
+  TRUST_LISTS_FILE,
+  type TrustListCase,
+} from "./generate.ts";
 import { type DeliverStep, KIT_DIR, readScenarios, type Scenario, type TrustJson, VERDICTS } from "./kit.ts";
 
 const scenarios = await readScenarios();
@@ -181,6 +187,23 @@ for (const scenario of scenarios) {
     assert.deepEqual(await runActuator(scenario), []);
   });
 }
+
+Deno.test("conformance trust lists: store/trust.ts loads exactly the valid ones (§10)", async () => {
+  const { cases } = JSON.parse(await Deno.readTextFile(new URL(TRUST_LISTS_FILE, KIT_DIR))) as {
+    cases: TrustListCase[];
+  };
+  assert.ok(cases.some((c) => c.expect === "valid") && cases.some((c) => c.expect === "invalid"));
+  const wrong = cases.filter((c) => {
+    let loaded = true;
+    try {
+      parseTrustList(c.text);
+    } catch {
+      loaded = false;
+    }
+    return loaded !== (c.expect === "valid");
+  }).map((c) => `${c.note}: expected ${c.expect}`);
+  assert.deepEqual(wrong, []);
+});
 
 Deno.test("conformance kit: every verdict of the closed table is expected in some step, for both suites", () => {
   for (const suite of [SUITE_DSA, SUITE_ED25519]) {
