@@ -2006,9 +2006,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     return code;
   };
 
-  /** What the actuator must answer to a single case `open()` answered with `openCode`. */
+  /**
+   * What the actuator must answer to a single case `open()` answered with `openCode`: an envelope `open()`
+   * accepts carries a hostile reading here, refused by check 9 (PROTOCOL.md §6) as BAD_READING.
+   */
   const actuatorCodeFor = (openCode: string): string =>
-    openCode === "OK" ? "MALFORMED" : openCode === "REPLAY" ? "DUPLICATE" : openCode;
+    openCode === "OK" ? "BAD_READING" : openCode === "REPLAY" ? "DUPLICATE" : openCode;
 
   const started = performance.now();
   const progressEvery = options.progressEvery ?? 10_000;

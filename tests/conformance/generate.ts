@@ -779,7 +779,7 @@ const SCENARIOS: readonly ScenarioDef[] = [
   {
     name: "replay",
     title: "the counter rule, duplicates of remembered envelopes, and a restart with the replay store",
-    covers: ["§6 check 6", "§8.2 rules 1, 2, 4, 5", "§6 verdicts"],
+    covers: ["§6 check 6", "§8.2 rules 1, 4, 5", "§6 verdicts"],
     replayState: (home, suite) => ({ [home.senders[suite].id]: 6 }),
     body: async (home, suite, shop, script) => {
       const s = home.senders[suite];
