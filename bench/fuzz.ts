@@ -204,8 +204,9 @@ export function fuzzOpenDeps(
 function seedPlaintext(sender: string, counter: number, ts: number): Uint8Array {
   const reading = makeReading(sender, counter, ts, 21.5);
   if (sender === FUZZ_SENDER_ED && counter === 5) {
-    // Readings may carry extra fields; this one brings the envelope near its 8 KiB cap.
-    return utf8Encode(JSON.stringify({ ...reading, note: "n".repeat(MAX_PLAINTEXT_BYTES - 200) }));
+    // A reading has exactly its seven members (PROTOCOL.md §9) but may hold JSON whitespace; this much
+    // brings the envelope near its 8 KiB cap.
+    return utf8Encode("{" + " ".repeat(MAX_PLAINTEXT_BYTES - 200) + JSON.stringify(reading).slice(1));
   }
   return encodeReading(reading);
 }
@@ -2005,9 +2006,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     return code;
   };
 
-  /** What the actuator must answer to a single case `open()` answered with `openCode`. */
+  /**
+   * What the actuator must answer to a single case `open()` answered with `openCode`: an envelope `open()`
+   * accepts carries a hostile reading here, refused by check 9 (PROTOCOL.md §6) as BAD_READING.
+   */
   const actuatorCodeFor = (openCode: string): string =>
-    openCode === "OK" ? "MALFORMED" : openCode === "REPLAY" ? "DUPLICATE" : openCode;
+    openCode === "OK" ? "BAD_READING" : openCode === "REPLAY" ? "DUPLICATE" : openCode;
 
   const started = performance.now();
   const progressEvery = options.progressEvery ?? 10_000;

@@ -51,8 +51,8 @@ export const SENDER_MAX_CHARS = 64;
 export const MSG_ID_MAX_CHARS = 64;
 /** Longest accepted topic, in UTF-8 bytes. */
 export const TOPIC_MAX_BYTES = 256;
-/** Longest string accepted in the `suite` field before it is compared with the known suites. */
-export const SUITE_MAX_CHARS = 64;
+/** Longest accepted `suite` field, in bytes (its charset is ASCII, so bytes and characters agree). */
+export const SUITE_MAX_BYTES = 64;
 /** Default accepted clock difference between `ts` and the receiver's clock, either way. */
 export const TIMESTAMP_WINDOW_MS = 30_000;
 /** AES-GCM nonce length. */
@@ -71,6 +71,13 @@ export const DEFAULT_KEY_CACHE_ENTRIES = 256;
 export const SENDER_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** Message ids: ASCII letters, digits, `.`, `_`, `:`, `-`; 1 to {@link MSG_ID_MAX_CHARS} characters. */
 export const MSG_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * The `suite` field before it is compared with {@link SUITES}: 1 to {@link SUITE_MAX_BYTES} printable ASCII
+ * characters other than space, `"` and `\` (0x21, 0x23–0x5B, 0x5D–0x7E). No character of this set is
+ * ever escaped in JSON, so an unknown suite is `UNSUPPORTED` and anything that needs an escape is
+ * `MALFORMED`, whichever JSON library the sender used.
+ */
+export const SUITE_PATTERN = /^[\x21\x23-\x5B\x5D-\x7E]{1,64}$/;
 
 /** Domain-separation prefix of the signed byte string (20 bytes, NUL included). */
 export const SIGNED_BYTES_LABEL = "secmqtt/envelope/v1\0";
@@ -756,9 +763,12 @@ function parseEnvelope(bytes: Uint8Array, topic: string): ParseResult {
   for (const field of ENVELOPE_FIELDS) {
     if (!Object.hasOwn(record, field)) return { ok: false, detail: `missing field ${field}` };
   }
-  if (!isCounterLike(record.v)) return { ok: false, detail: "v must be a non-negative integer" };
-  if (typeof record.suite !== "string" || record.suite.length > SUITE_MAX_CHARS) {
-    return { ok: false, detail: `suite must be a string of at most ${SUITE_MAX_CHARS} characters` };
+  if (!isCounterLike(record.v)) return { ok: false, detail: "v must be an integer from 0 to 2^53 - 1" };
+  if (typeof record.suite !== "string" || !SUITE_PATTERN.test(record.suite)) {
+    return {
+      ok: false,
+      detail: `suite must be 1..${SUITE_MAX_BYTES} printable ASCII characters other than space, '"' and '\\'`,
+    };
   }
   if (typeof record.sender !== "string" || !SENDER_PATTERN.test(record.sender)) {
     return { ok: false, detail: "sender must match " + SENDER_PATTERN };

@@ -14,8 +14,8 @@ export type Phase = string;
 /** `by_code` entry for an attack message the actuator never logged (dropped by the broker, or lost). */
 export const CODE_NOT_SEEN = "NOT_SEEN";
 /**
- * `by_code` entry for an attack copy the actuator logged as `duplicate`: byte-identical to a message it had
- * just acted on, so taken for a QoS 1 redelivery and not acted on again (docs/PROTOCOL.md).
+ * `by_code` entry for an attack copy the actuator logged as `duplicate`: byte-identical to an accepted message
+ * it still remembered, so taken for a QoS 1 redelivery and not acted on again (docs/PROTOCOL.md §8.2 rule 4).
  */
 export const CODE_DUPLICATE = "DUPLICATE";
 /** `by_code` entry for an eavesdropped message the attacker could not read. */

@@ -136,3 +136,125 @@ export function makeReading(
     msg_id: `${sensorId}-${counter}`,
   };
 }
+
+/** The keys of a Phase II reading (docs/PROTOCOL.md §9): exactly these, each once, in any order. */
+export const SECURE_READING_FIELDS = [
+  "sensor_id",
+  "event",
+  "timestamp",
+  "counter",
+  "temperature",
+  "status",
+  "msg_id",
+] as const;
+/** Lowest `temperature` a Phase II reading may carry, °C. */
+export const READING_TEMPERATURE_MIN_C = -100;
+/** Highest `temperature` a Phase II reading may carry, °C. */
+export const READING_TEMPERATURE_MAX_C = 150;
+/** A Phase II reading's `status`: 1 to 32 ASCII letters, digits, `.`, `_`, `-`. */
+export const READING_STATUS_PATTERN = /^[A-Za-z0-9._-]{1,32}$/;
+
+/** The envelope fields a Phase II reading must repeat. */
+export interface ReadingBinding {
+  /** Envelope `sender`; the reading's `sensor_id` must equal it. */
+  readonly sender: string;
+  /** Envelope `counter`; the reading's `counter` must equal it. */
+  readonly counter: number;
+  /** Envelope `msg_id`; the reading's `msg_id` must equal it. */
+  readonly msg_id: string;
+}
+
+/** Outcome of {@link checkSecureReading}: the reading, or why it is not one (reported as `BAD_READING`). */
+export type SecureReadingResult = { ok: true; reading: DoorReading } | { ok: false; detail: string };
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf];
+
+/**
+ * Checks the decrypted plaintext of an authentic envelope against docs/PROTOCOL.md §9: strict UTF-8
+ * without a byte-order mark, one JSON object, exactly {@link SECURE_READING_FIELDS} with no key twice,
+ * each of its type and range, and `sensor_id`, `counter`, `msg_id` equal to the envelope's. Stricter than
+ * Phase I's {@link validateReading}: a trusted key must not be able to smuggle fields past the receiver.
+ * Never throws.
+ * @example
+ * ```ts
+ * checkSecureReading(message.plaintext, message).ok; // false for '{"sensor_id":"someone-else",…}'
+ * ```
+ */
+export function checkSecureReading(plaintext: Uint8Array, envelope: ReadingBinding): SecureReadingResult {
+  const bad = (detail: string): SecureReadingResult => ({ ok: false, detail });
+  if (UTF8_BOM.every((byte, i) => plaintext[i] === byte)) return bad("reading starts with a byte-order mark");
+  let text: string;
+  let value: unknown;
+  try {
+    text = utf8Decode(plaintext);
+    value = JSON.parse(text);
+  } catch {
+    return bad("reading is not UTF-8 JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return bad("reading is not a JSON object");
+  }
+  const keys = topLevelKeys(text);
+  if (new Set(keys).size !== keys.length) return bad("reading has a key twice");
+  const expected: readonly string[] = SECURE_READING_FIELDS;
+  const unknown = keys.find((key) => !expected.includes(key));
+  if (unknown !== undefined) return bad(`reading has unknown field ${JSON.stringify(unknown.slice(0, 32))}`);
+  const missing = expected.find((key) => !keys.includes(key));
+  if (missing !== undefined) return bad(`reading has no field ${missing}`);
+  const r = value as Record<string, unknown>;
+  if (r.sensor_id !== envelope.sender) return bad("sensor_id differs from the envelope's sender");
+  if (r.counter !== envelope.counter) return bad("counter differs from the envelope's counter");
+  if (r.msg_id !== envelope.msg_id) return bad("msg_id differs from the envelope's msg_id");
+  if (r.event !== "open" && r.event !== "closed") return bad('event must be "open" or "closed"');
+  if (!Number.isSafeInteger(r.timestamp) || (r.timestamp as number) < 0) {
+    return bad("timestamp must be an integer from 0 to 2^53 - 1 (ms)");
+  }
+  if (
+    typeof r.temperature !== "number" || !(r.temperature >= READING_TEMPERATURE_MIN_C) ||
+    !(r.temperature <= READING_TEMPERATURE_MAX_C)
+  ) {
+    return bad(
+      `temperature must be a number from ${READING_TEMPERATURE_MIN_C} to ${READING_TEMPERATURE_MAX_C}`,
+    );
+  }
+  if (typeof r.status !== "string" || !READING_STATUS_PATTERN.test(r.status)) {
+    return bad("status must match " + READING_STATUS_PATTERN);
+  }
+  return {
+    ok: true,
+    reading: {
+      sensor_id: envelope.sender,
+      event: r.event,
+      timestamp: r.timestamp as number,
+      counter: envelope.counter,
+      temperature: r.temperature,
+      status: r.status,
+      msg_id: envelope.msg_id,
+    },
+  };
+}
+
+/**
+ * The keys of the outermost object of `text`, in order and with repeats — `JSON.parse` silently keeps
+ * the last of two equal keys, so duplicates are found here. `text` must already have parsed as JSON.
+ */
+function topLevelKeys(text: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") depth--;
+    else if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (depth === 1) {
+        let next = end + 1;
+        while (" \t\n\r".includes(text[next])) next++;
+        if (text[next] === ":") keys.push(JSON.parse(text.slice(i, end + 1)));
+      }
+      i = end;
+    }
+  }
+  return keys;
+}

@@ -2,7 +2,8 @@
  * The Phase II actuator's judgement of one message: open the envelope (crypto/envelope.ts checks shape,
  * version, sender, time window, signature, freshness, then unwraps and decrypts), check the decrypted
  * reading, and make the counter durable in the replay store before saying yes. Anything else is a
- * rejection with a stable code; a QoS 1 redelivery of an accepted message is reported as a duplicate.
+ * rejection with a stable code; a byte-identical copy of a remembered accepted message (a QoS 1
+ * redelivery) is reported as a duplicate. docs/PROTOCOL.md §6 and §8.2 are the rules followed here.
  * @module
  */
 
@@ -10,6 +11,7 @@ import {
   DEFAULT_KEY_CACHE_ENTRIES,
   EpochKeyCache,
   open,
+  REASON_CODES,
   type Suite,
   SUITE_SIGNATURE_SCHEME,
   SUITES,
@@ -22,12 +24,29 @@ import { payloadDigest } from "../core/digest.ts";
 import type { AcceptResult, ReplayState } from "../store/replay.ts";
 import type { MessageOpener, Verdict } from "./actuator.ts";
 import type { CommitBatcher } from "./commit_batcher.ts";
-import { validateReading } from "./door.ts";
+import { checkSecureReading } from "./door.ts";
 
 /** Reason code for a QoS 1 redelivery of a message already acted on (logged as `duplicate`). */
 export const DUPLICATE_CODE = "DUPLICATE";
-/** How many recently accepted (sender, counter) digests are remembered to recognise redeliveries. */
+/**
+ * The duplicate memory (docs/PROTOCOL.md §8.2 rule 4): digests of the last this many accepted envelopes,
+ * all senders together, oldest forgotten first; a byte-identical copy of one of them is a duplicate. Kept
+ * in memory only, so it is empty after a restart.
+ */
 export const RECENT_ACCEPTED_LIMIT = 4096;
+
+/**
+ * Every code the secure receiver can reject a message with: {@link REASON_CODES} of `open()` (§6 checks
+ * 1–8), then the receiver's own (checks 9–10 and its queue). The closed table of docs/PROTOCOL.md §6.
+ */
+export const RECEIVER_REASON_CODES = [
+  ...REASON_CODES,
+  "BAD_READING",
+  "STATE_WRITE_FAILED",
+  "OVERLOADED",
+] as const;
+/** A code of {@link RECEIVER_REASON_CODES}. */
+export type ReceiverReasonCode = typeof RECEIVER_REASON_CODES[number];
 
 /** What the secure opener needs. */
 export interface SecureOpenerDeps {
@@ -126,22 +145,13 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
       return { ok: false, code: result.code, detail: result.detail, fields: { stages } };
     }
     const { message } = result;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(utf8Decode(message.plaintext));
-    } catch {
-      parsed = undefined;
-    }
-    const reading = validateReading(parsed);
-    // An authentic envelope whose content is not a reading from that very sender is not acted on.
-    if (
-      !reading.ok || reading.reading.sensor_id !== message.sender ||
-      reading.reading.counter !== message.counter
-    ) {
+    // Check 9: an authentic envelope whose content is not a reading from that very sender is not acted on.
+    const reading = checkSecureReading(message.plaintext, message);
+    if (!reading.ok) {
       return {
         ok: false,
-        code: "MALFORMED",
-        detail: reading.ok ? "reading does not match the envelope's sender and counter" : reading.detail,
+        code: "BAD_READING",
+        detail: reading.detail,
         fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
       };
     }

@@ -1,10 +1,11 @@
 /**
  * The trust list (`trust.json`): which senders the actuator accepts, with their suite and public key.
+ * docs/PROTOCOL.md §10 is its specification.
  *
  * ```json
  * { "version": 1,
- *   "senders": { "sensor-1": { "suite": "dsa2048-sha256", "public_key": "-----BEGIN PUBLIC KEY-----\n…",
- *                              "status": "active" } } }
+ *   "senders": { "sensor-1": { "suite": "rsa-oaep-2048+aes-256-gcm+dsa-2048",
+ *                              "public_key": "-----BEGIN PUBLIC KEY-----\n…", "status": "active" } } }
  * ```
  * Parsing is strict: unknown fields, a wrong version, a malformed id, suite, PEM or status are errors,
  * never ignored. Keys come back as PEM strings; importing them is the crypto layer's job.
@@ -23,7 +24,10 @@ export const TRUST_LIST_VERSION = 1;
  * read with `Object.hasOwn`, never with plain assignment or `in`.
  */
 const SENDER_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-/** Suite names: a short token such as `dsa2048-sha256` or `rsa-oaep+aes-256-gcm`. */
+/**
+ * Suite names: a short token. Any token is accepted here so that a trust list can name a suite newer than
+ * its reader; a receiver treats a sender of a suite it does not implement as unknown (PROTOCOL.md §10).
+ */
 const SUITE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 /** Base64 characters per PEM line (RFC 7468 §2). */
 const PEM_LINE_CHARS = 64;
