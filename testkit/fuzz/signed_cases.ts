@@ -75,6 +75,23 @@ function freshTs(rng: FuzzRng): number {
   return FUZZ_NOW_MS + rng.range(-TIMESTAMP_WINDOW_MS, TIMESTAMP_WINDOW_MS);
 }
 
+/**
+ * Everything of a signed case but its ciphertext, with a fresh nonce. The caller draws the counter and the
+ * timestamp: where they fall in the draw order differs from case to case, and a seed's cases depend on it.
+ */
+function unsealedParts(
+  rng: FuzzRng,
+  signer: FuzzSigner,
+  topic: string,
+  counter: number,
+  ts: number,
+  msgId: string,
+  wrappedKey: Uint8Array,
+): Omit<SignedParts, "ciphertext"> {
+  const { suite, sender, signingKey } = signer;
+  return { suite, topic, sender, counter, ts, msgId, nonce: rng.bytes(12), wrappedKey, signingKey };
+}
+
 async function encryptFor(
   sessionKey: Uint8Array,
   nonce: Uint8Array,
@@ -129,17 +146,7 @@ export async function signedBadKey(ctx: MutationContext): Promise<GeneratedCase>
       what = "all-zero wrapped_key";
   }
   const counter = freshCounter(rng, signer.sender);
-  const parts = {
-    suite: signer.suite,
-    topic: SECURE_TOPIC,
-    sender: signer.sender,
-    counter,
-    ts: freshTs(rng),
-    msgId: `k-${counter}`,
-    nonce: rng.bytes(12),
-    wrappedKey,
-    signingKey: signer.signingKey,
-  };
+  const parts = unsealedParts(rng, signer, SECURE_TOPIC, counter, freshTs(rng), `k-${counter}`, wrappedKey);
   const plaintext = encodeReading(makeReading(signer.sender, counter, parts.ts, 20));
   const ciphertext = await encryptFor(sessionKey, parts.nonce, plaintext, parts);
   return {
@@ -164,18 +171,16 @@ export async function signedBadCiphertext(ctx: MutationContext): Promise<Generat
   const seed = rng.pick(activeSeeds(home));
   const signer = home.signers[seed.sender];
   const counter = freshCounter(rng, signer.sender);
-  const parts = {
-    suite: signer.suite,
-    topic: seed.topic,
-    sender: signer.sender,
+  // The seed's epoch: a key the actuator already holds in its cache.
+  const parts = unsealedParts(
+    rng,
+    signer,
+    seed.topic,
     counter,
-    ts: freshTs(rng),
-    msgId: `c-${counter}`,
-    nonce: rng.bytes(12),
-    // The seed's epoch: a key the actuator already holds in its cache.
-    wrappedKey: seed.wrappedKey,
-    signingKey: signer.signingKey,
-  };
+    freshTs(rng),
+    `c-${counter}`,
+    seed.wrappedKey,
+  );
   const plaintext = encodeReading(makeReading(signer.sender, counter, parts.ts, 20));
   let ciphertext = await encryptFor(seed.sessionKey, parts.nonce, plaintext, parts);
   let nonce = parts.nonce;
@@ -334,17 +339,7 @@ export async function signedPlaintext(ctx: MutationContext): Promise<GeneratedCa
     : undefined;
   const sessionKey = epochSeed?.sessionKey ?? rng.bytes(32);
   const wrappedKey = epochSeed?.wrappedKey ?? await wrapSessionKey(home.recipientPublicKey, sessionKey);
-  const parts = {
-    suite: signer.suite,
-    topic: SECURE_TOPIC,
-    sender: signer.sender,
-    counter,
-    ts,
-    msgId: `p-${counter}`,
-    nonce: rng.bytes(12),
-    wrappedKey,
-    signingKey: signer.signingKey,
-  };
+  const parts = unsealedParts(rng, signer, SECURE_TOPIC, counter, ts, `p-${counter}`, wrappedKey);
   const ciphertext = await encryptFor(sessionKey, parts.nonce, plaintext, parts);
   return {
     topic: parts.topic,
