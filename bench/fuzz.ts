@@ -7,7 +7,7 @@
  * ```
  *
  * `--save-corpus` replaces the regression corpus in `tests/fixtures/fuzz_corpus/` with this run's picks.
- * Exits 1 if anything was accepted, threw or hung.
+ * Exits 1 if anything was accepted, threw or hung, and 2 on a bad flag.
  * @module
  */
 
@@ -54,8 +54,15 @@ function parseArgs(args: string[]): FuzzOptions & { saveCorpus: boolean } {
   return options;
 }
 
-if (import.meta.main) {
-  const options = parseArgs(Deno.args);
+async function main(args: string[]): Promise<number> {
+  let options: ReturnType<typeof parseArgs>;
+  try {
+    options = parseArgs(args);
+  } catch (error) {
+    // Bad flags: one line, exit 2, as the secmqtt commands do.
+    console.error(`fuzz: ${error instanceof Error ? error.message : error}`);
+    return 2;
+  }
   const report = await runFuzz({
     ...options,
     collectCorpus: options.saveCorpus,
@@ -68,5 +75,7 @@ if (import.meta.main) {
       `corpus: ${written} of ${report.corpus.size} (code, mutation) pairs written to ${FUZZ_CORPUS_DIR.pathname}`,
     );
   }
-  if (fuzzFailed(report)) Deno.exitCode = 1;
+  return fuzzFailed(report) ? 1 : 0;
 }
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);
