@@ -19,7 +19,7 @@ import {
 } from "../crypto/envelope.ts";
 import { unwrapSessionKey, wrapSessionKey } from "../crypto/rsa.ts";
 import { signMessage, verifySignature } from "../crypto/signature.ts";
-import { loadEnvelopeFixtureKeys } from "../tests/crypto/fixture_keys.ts";
+import { loadEnvelopeFixtureKeys } from "../testkit/fixture_keys.ts";
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const TOPIC = "home/livingroom/lamp/set";

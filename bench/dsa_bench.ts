@@ -9,18 +9,17 @@ import {
   digestForKey,
   type DsaKeyPair,
   generateKeyPair,
-  importDomainPem,
   sign,
   verify,
   verifyDigest,
 } from "../crypto/dsa.ts";
 import { bytesToBigInt, modInverse } from "../crypto/modarith.ts";
+import { fixtureDsaDomain } from "../testkit/fixtures.ts";
 
-const fixtures = new URL("../tests/fixtures/", import.meta.url);
 const message = new TextEncoder().encode("sensor/42 temperature=21.5 ts=1700000000");
 
-for (const size of ["224", "256"] as const) {
-  const domain = importDomainPem(Deno.readTextFileSync(new URL(`dsa2048_${size}_params.pem`, fixtures)));
+for (const size of [224, 256] as const) {
+  const domain = fixtureDsaDomain(size);
   const keys: DsaKeyPair = await generateKeyPair(domain);
   const signature = sign(keys.privateKey, message);
   const digest = digestForKey(keys.publicKey, message);

@@ -12,15 +12,14 @@ import {
   decodeSignatureDer,
   digestForKey,
   generateKeyPair,
-  importDomainPem,
   sign,
   verify,
   verifyDigest,
 } from "../crypto/dsa.ts";
+import { fixtureDsaDomain } from "../testkit/fixtures.ts";
 
 const iterations = Number(Deno.args[0] ?? 2000);
-const fixtures = new URL("../tests/fixtures/", import.meta.url);
-const domain = importDomainPem(await Deno.readTextFile(new URL("dsa2048_256_params.pem", fixtures)));
+const domain = fixtureDsaDomain(256);
 const { publicKey, privateKey } = await generateKeyPair(domain);
 
 /** Median time of one call in microseconds, after a warm-up of a tenth of the runs. */

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { E2E_COLUMNS, E2E_CONFIGS, e2eMarkdown, runE2eBench } from "../bench/e2e.ts";
+import { E2E_COLUMNS, E2E_CONFIGS, e2eMarkdown, runE2eBench } from "../testkit/e2e.ts";
 import { FIXTURE_DSA_DOMAIN } from "./integration/secure_home.ts";
-import { mosquittoAvailable } from "./integration/brokers.ts";
+import { mosquittoAvailable } from "../testkit/brokers.ts";
 
 const MESSAGES = 20;
 /** A reading's timestamp is whole milliseconds, so one latency sample may come out up to 0.5 ms low. */

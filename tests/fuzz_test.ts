@@ -10,7 +10,7 @@ import {
   loadFuzzKeys,
   readCorpus,
   runFuzz,
-} from "../bench/fuzz.ts";
+} from "../testkit/fuzz/mod.ts";
 
 const keys = await loadFuzzKeys();
 const corpus = await readCorpus();

@@ -12,7 +12,7 @@ import {
   SUITE_DSA,
   SUITE_ED25519,
 } from "../../crypto/envelope.ts";
-import { loadEnvelopeFixtureKeys } from "./fixture_keys.ts";
+import { loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
 
 const NOW_MS = 1_700_000_000_000;
 const TOPIC = "home/kitchen/kettle/set";

@@ -24,7 +24,7 @@ import {
 } from "../../crypto/envelope.ts";
 import { generateRsaKeyPair } from "../../crypto/rsa.ts";
 import { type SigningKey, signMessage } from "../../crypto/signature.ts";
-import { loadEnvelopeFixtureKeys } from "./fixture_keys.ts";
+import { loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
 
 const NOW_MS = 1_700_000_000_000;
 const TOPIC = "home/livingroom/lamp/set";

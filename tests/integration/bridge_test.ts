@@ -13,7 +13,7 @@ import { formatPasswordLine, hashPassword } from "../../auth/passwd.ts";
 import { homePaths } from "../../store/home.ts";
 import { connectMqtt } from "../../transport/client.ts";
 import { startMaliciousBroker } from "../../transport/malicious_broker.ts";
-import { mosquittoAvailable, startMosquitto, type TestBroker } from "./brokers.ts";
+import { mosquittoAvailable, startMosquitto, type TestBroker } from "../../testkit/brokers.ts";
 import { readRecords, type SecmqttProcess, spawnSecmqtt, waitFor } from "./cli_process.ts";
 import { makeTestHome } from "./secure_home.ts";
 

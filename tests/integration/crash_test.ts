@@ -10,7 +10,7 @@ import { Log, memoryLogWriter } from "../../log/jsonl.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
 import { homePaths } from "../../store/home.ts";
 import { readRecords, runSecmqtt, spawnSecmqtt, waitFor } from "./cli_process.ts";
-import { mosquittoAvailable } from "./brokers.ts";
+import { mosquittoAvailable } from "../../testkit/brokers.ts";
 import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
 import { connectMqtt } from "../../transport/client.ts";
 import { secureSealer } from "../../roles/secure_sensor.ts";

@@ -18,7 +18,7 @@ import { startBroker } from "../../transport/broker.ts";
 import { loadBrokerPolicy } from "../../auth/policy.ts";
 import { connectMqtt } from "../../transport/client.ts";
 import { seededRandom } from "../../transport/malicious_broker.ts";
-import { findMosquitto, freePort, mosquittoAvailable, type TestBroker } from "./brokers.ts";
+import { findMosquitto, freePort, mosquittoAvailable, type TestBroker } from "../../testkit/brokers.ts";
 import { readRecords, type SecmqttProcess, spawnSecmqtt, waitFor } from "./cli_process.ts";
 import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
 

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { summarize } from "../../metrics/stats.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
 import { connectMqtt } from "../../transport/client.ts";
-import { mosquittoAvailable, startMosquitto } from "./brokers.ts";
+import { mosquittoAvailable, startMosquitto } from "../../testkit/brokers.ts";
 import { homePaths } from "../../store/home.ts";
 import { readRecords, type SecmqttProcess, spawnSecmqtt, waitFor } from "./cli_process.ts";
 import { credential, makeTestHome } from "./secure_home.ts";

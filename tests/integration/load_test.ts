@@ -4,7 +4,7 @@ import { systemClock } from "../../core/clock.ts";
 import { SUITE_ED25519 } from "../../crypto/envelope.ts";
 import { Log, memoryLogWriter } from "../../log/jsonl.ts";
 import { runLoad } from "../../roles/load.ts";
-import { mosquittoAvailable } from "./brokers.ts";
+import { mosquittoAvailable } from "../../testkit/brokers.ts";
 import { makeTestHome, startSecureBroker } from "./secure_home.ts";
 
 const SENSORS = Array.from({ length: 50 }, (_, i) => `sensor-${String(i + 1).padStart(4, "0")}`);

@@ -11,7 +11,7 @@ import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "../../roles/attacke
 import { INSECURE_TOPIC } from "../../roles/door.ts";
 import { memoryCounter, plaintextSealer, runSensor } from "../../roles/sensor.ts";
 import { connectMqtt } from "../../transport/client.ts";
-import { mosquittoAvailable, startEmbedded, startMosquitto, type TestBroker } from "./brokers.ts";
+import { mosquittoAvailable, startEmbedded, startMosquitto, type TestBroker } from "../../testkit/brokers.ts";
 
 async function waitUntil(check: () => boolean, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;

@@ -14,7 +14,7 @@ import { SECURE_TOPIC } from "../../roles/door.ts";
 import { settle, startSecureHome } from "../../roles/home.ts";
 import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "../../roles/secure_attacker.ts";
 import { homePaths } from "../../store/home.ts";
-import { mosquittoAvailable } from "./brokers.ts";
+import { mosquittoAvailable } from "../../testkit/brokers.ts";
 import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
 
 const ATTEMPTS = 8; // enough to rotate through every variant of every class

@@ -10,7 +10,7 @@ import { Log, memoryLogWriter } from "../../log/jsonl.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
 import { settle, startSecureHome } from "../../roles/home.ts";
 import { connectMqtt, TransportError } from "../../transport/client.ts";
-import { mosquittoAvailable } from "./brokers.ts";
+import { mosquittoAvailable } from "../../testkit/brokers.ts";
 import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
 
 for (const kind of ["embedded", "mosquitto"] as const) {

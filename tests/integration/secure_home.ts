@@ -4,21 +4,21 @@
  * @module
  */
 
-import { importDomainPem } from "../../crypto/dsa.ts";
 import { type Suite, SUITE_DSA } from "../../crypto/envelope.ts";
 import { createHome } from "../../roles/keygen.ts";
 import { readCredential } from "../../store/credentials.ts";
 import { homePaths } from "../../store/home.ts";
-import { startMosquitto, type TestBroker } from "./brokers.ts";
-import { startBroker } from "../../transport/broker.ts";
+import {
+  secureMosquittoConfig,
+  startEmbedded,
+  startMosquitto,
+  type TestBroker,
+} from "../../testkit/brokers.ts";
 import { loadBrokerPolicy } from "../../auth/policy.ts";
-import { Log, memoryLogWriter } from "../../log/jsonl.ts";
-import { systemClock } from "../../core/clock.ts";
+import { fixtureDsaDomain } from "../../testkit/fixtures.ts";
 
 /** The committed DSA domain the tests reuse (generating one takes about a second). */
-export const FIXTURE_DSA_DOMAIN = importDomainPem(
-  Deno.readTextFileSync(new URL("../fixtures/dsa2048_256_params.pem", import.meta.url)),
-);
+export const FIXTURE_DSA_DOMAIN = fixtureDsaDomain(256);
 
 /**
  * Creates a home in a new temp dir with one sensor, the actuator and the attacker account `mallory`.
@@ -57,15 +57,7 @@ export function credential(dir: string, user: string): string {
 export async function startSecureBroker(kind: "embedded" | "mosquitto", dir: string): Promise<TestBroker> {
   const paths = homePaths(dir);
   if (kind === "mosquitto") {
-    return await startMosquitto([
-      "allow_anonymous false",
-      `password_file ${paths.passwd}`,
-      `acl_file ${paths.acl}`,
-      // Started as root, Mosquitto would switch to its own user, which cannot read a 0700 home.
-      "user root",
-    ]);
+    return await startMosquitto(secureMosquittoConfig(paths.passwd, paths.acl));
   }
-  const log = new Log(memoryLogWriter(), { role: "broker", run: "test", clock: systemClock });
-  const broker = await startBroker({ port: 0, log, policy: loadBrokerPolicy(paths.passwd, paths.acl) });
-  return { kind: "embedded", url: broker.url, port: broker.port, close: () => broker.close() };
+  return await startEmbedded(loadBrokerPolicy(paths.passwd, paths.acl));
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { syntheticLogLines } from "../../bench/metrics_bigl.ts";
+import { syntheticLogLines } from "../../testkit/synthetic_log.ts";
 import { parseBenchTable } from "../../cli/metrics.ts";
 import type { CryptoCostGroup } from "../../metrics/aggregate.ts";
 import { cryptoChartSpec } from "../../metrics/charts.ts";

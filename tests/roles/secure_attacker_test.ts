@@ -19,7 +19,7 @@ import {
   type SigningKey,
   type VerifyingKey,
 } from "../../crypto/signature.ts";
-import { loadEnvelopeFixtureKeys } from "../crypto/fixture_keys.ts";
+import { loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
 import { Log, type LogRecord, memoryLogWriter } from "../../log/jsonl.ts";
 import { TransportError } from "../../transport/client.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";

@@ -1,14 +1,15 @@
 /**
- * Test helpers that start real brokers on free loopback ports: the embedded one in-process and a real
- * Mosquitto process. In CI (env CI set) a missing `mosquitto` binary is an error, never a skip.
+ * Real brokers on free loopback ports, for the integration tests and the end-to-end bench alike: the
+ * embedded one in-process and a real Mosquitto process. In CI (env CI set) a missing `mosquitto` binary is
+ * an error, never a skip.
  * @module
  */
 
-import { Log, memoryLogWriter } from "../../log/jsonl.ts";
-import { systemClock } from "../../core/clock.ts";
-import { type BrokerPolicy, startBroker } from "../../transport/broker.ts";
+import { Log, memoryLogWriter } from "../log/jsonl.ts";
+import { systemClock } from "../core/clock.ts";
+import { type BrokerPolicy, startBroker } from "../transport/broker.ts";
 
-/** A broker a test can talk to. */
+/** A broker a test or bench can talk to. */
 export interface TestBroker {
   kind: "embedded" | "mosquitto";
   url: string;
@@ -16,7 +17,13 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-/** Finds the mosquitto binary, or undefined. */
+/**
+ * Finds the mosquitto binary, or undefined.
+ * @example
+ * ```ts
+ * const brokers = findMosquitto() ? ["embedded", "mosquitto"] : ["embedded"];
+ * ```
+ */
 export function findMosquitto(): string | undefined {
   for (const path of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) {
     try {
@@ -27,7 +34,13 @@ export function findMosquitto(): string | undefined {
   return undefined;
 }
 
-/** True when Mosquitto tests should run; throws in CI when mosquitto is missing. */
+/**
+ * True when Mosquitto tests should run; throws in CI when mosquitto is missing.
+ * @example
+ * ```ts
+ * Deno.test({ name: "on mosquitto", ignore: !mosquittoAvailable(), fn: async () => {} });
+ * ```
+ */
 export function mosquittoAvailable(): boolean {
   const found = findMosquitto() !== undefined;
   if (!found && Deno.env.get("CI")) {
@@ -38,7 +51,13 @@ export function mosquittoAvailable(): boolean {
   return found;
 }
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1.
+ * @example
+ * ```ts
+ * const broker = await startMosquitto(["allow_anonymous true"], freePort());
+ * ```
+ */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
@@ -46,7 +65,14 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts the embedded broker on a free port. */
+/**
+ * Starts the embedded broker on a free port.
+ * @example
+ * ```ts
+ * const broker = await startEmbedded();
+ * await broker.close();
+ * ```
+ */
 export async function startEmbedded(policy?: BrokerPolicy, log?: Log): Promise<TestBroker> {
   const brokerLog = log ?? new Log(memoryLogWriter(), { role: "broker", run: "test", clock: systemClock });
   const broker = await startBroker({ port: 0, log: brokerLog, policy });
@@ -54,8 +80,31 @@ export async function startEmbedded(policy?: BrokerPolicy, log?: Log): Promise<T
 }
 
 /**
+ * The Mosquitto configuration lines that enforce a home's password and ACL files, as
+ * broker-config/mosquitto.secure.conf does.
+ * @example
+ * ```ts
+ * const broker = await startMosquitto(secureMosquittoConfig(paths.passwd, paths.acl));
+ * ```
+ */
+export function secureMosquittoConfig(passwdFile: string, aclFile: string): string[] {
+  return [
+    "allow_anonymous false",
+    `password_file ${passwdFile}`,
+    `acl_file ${aclFile}`,
+    // Started as root, Mosquitto would switch to its own user, which cannot read a 0700 home.
+    "user root",
+  ];
+}
+
+/**
  * Starts real Mosquitto on a free port with the given extra configuration lines
  * (`listener` and persistence are set here). Resolves once it accepts TCP connections.
+ * @example
+ * ```ts
+ * const broker = await startMosquitto();
+ * await broker.close();
+ * ```
  */
 export async function startMosquitto(
   configLines: string[] = ["allow_anonymous true"],

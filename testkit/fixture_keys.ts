@@ -4,16 +4,17 @@
  * @module
  */
 
-import { type Suite, SUITE_DSA, SUITE_ED25519 } from "../../crypto/envelope.ts";
-import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../../crypto/rsa.ts";
+import { type Suite, SUITE_DSA, SUITE_ED25519 } from "../crypto/envelope.ts";
+import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
 import {
   importSigningKeyPem,
   importVerifyingKeyPem,
   type SigningKey,
   type VerifyingKey,
-} from "../../crypto/signature.ts";
+} from "../crypto/signature.ts";
+import { FIXTURES_DIR } from "./fixtures.ts";
 
-const FIXTURES = new URL("../fixtures/envelope_v1/", import.meta.url);
+const FIXTURES = new URL("envelope_v1/", FIXTURES_DIR);
 
 /**
  * Reads one file of the fixture key set as text.
