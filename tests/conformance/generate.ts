@@ -31,7 +31,11 @@ import {
 } from "../../crypto/envelope.ts";
 import { SESSION_KEY_BYTES, wrapSessionKey } from "../../crypto/rsa.ts";
 import { type SigningKey, signMessage } from "../../crypto/signature.ts";
-import { type FixtureKeys, loadEnvelopeFixtureKeys, readEnvelopeFixture } from "../crypto/fixture_keys.ts";
+import {
+  type FixtureKeys,
+  loadEnvelopeFixtureKeys,
+  readEnvelopeFixture,
+} from "../../testkit/fixture_keys.ts";
 import {
   type DeliverStep,
   KIT_DIR,

@@ -22,7 +22,7 @@ import {
 } from "../../roles/secure_actuator.ts";
 import { type ReplayState, ReplayStore, StateError } from "../../store/replay.ts";
 import { parseTrustList } from "../../store/trust.ts";
-import { loadEnvelopeFixtureKeys } from "../crypto/fixture_keys.ts";
+import { loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
 import {
   committedWraps,
   differences,

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { freePort } from "./brokers.ts";
+import { freePort } from "../../testkit/brokers.ts";
 import { readRecords, spawnSecmqtt, waitFor } from "./cli_process.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { issueHomeTls } from "../../crypto/x509.ts";
 import { connectMqtt, TransportError } from "../../transport/client.ts";
-import { mosquittoAvailable, startMosquitto } from "./brokers.ts";
+import { mosquittoAvailable, startMosquitto } from "../../testkit/brokers.ts";
 
 Deno.test({
   name:

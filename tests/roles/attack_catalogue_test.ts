@@ -10,7 +10,7 @@ import { readEnvelope } from "../../roles/attacks/envelope_edit.ts";
 import { DEFAULT_SECURE_ATTACK } from "../../roles/attacks/run.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
 import { SECURE_ATTACK_CLASSES as REEXPORTED_CLASSES } from "../../roles/secure_attacker.ts";
-import { loadEnvelopeFixtureKeys } from "../crypto/fixture_keys.ts";
+import { loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
 
 const NOW_MS = 1_700_000_000_000;
 const fixedClock: Clock = { now: () => NOW_MS, sleep: () => Promise.resolve() };
