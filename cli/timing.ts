@@ -13,6 +13,7 @@ import {
   UsageError,
 } from "./common.ts";
 import {
+  DEFAULT_BATCHES,
   DEFAULT_RECOVERY_BUDGET,
   DEFAULT_SAMPLES_PER_CLASS,
   DEFAULT_T_THRESHOLD,
@@ -21,6 +22,7 @@ import {
   type TimingOptions,
   type TimingReport,
 } from "../roles/timing.ts";
+import { DEFAULT_TIMING_TARGETS, TIMING_TARGETS } from "../roles/timing_targets/mod.ts";
 
 export { runTiming };
 export type { TimingDeps, TimingOptions, TimingReport };
@@ -28,15 +30,23 @@ export type { TimingDeps, TimingOptions, TimingReport };
 const HELP = `secmqtt timing — show that an early-exit comparison leaks through its running time
 
 Usage:
-  secmqtt timing [--samples N] [--threshold T] [--recover] [--budget N] [--log FILE] [--json]
+  secmqtt timing [--target NAME[,NAME…]] [--samples N] [--threshold T] [--recover] [--budget N]
+                 [--log FILE] [--json]
 
-Times vulnerableEqual (returns at the first differing byte) and constantTimeEqual against a random
-32-byte secret with two classes of wrong guesses — the secret with only its last byte changed, and a
-random guess — interleaved at random, many calls per measurement. After cropping the slowest 10 % it runs
-Welch's t-test (dudect): |t| above the threshold means the time depends on the secret.
+By default times vulnerableEqual (returns at the first differing byte) and constantTimeEqual against a
+random 32-byte secret with two classes of wrong guesses — the secret with only its last byte changed, and
+a random guess — interleaved at random, many calls per measurement. After cropping the slowest 10 % it runs
+Welch's t-test (dudect): |t| above the threshold means the time depends on the secret. Every target is
+measured in ${DEFAULT_BATCHES} independent batches; it leaks only if most batches agree (median t shown, and
+the min…max over batches).
+
+Targets (--target, comma-separated; default ${DEFAULT_TIMING_TARGETS.join(",")}):
+${Object.values(TIMING_TARGETS).map((t) => `  ${t.name.padEnd(21)} ${t.summary}`).join("\n")}
 
 Options:
-  --samples N      measurements per class (default ${DEFAULT_SAMPLES_PER_CLASS}; more = slower, more sensitive)
+  --target LIST    targets to measure (names above)
+  --samples N      measurements per class per batch (default ${DEFAULT_SAMPLES_PER_CLASS} for the compares, fewer
+                   for the slower targets; more = slower, more sensitive)
   --threshold T    |t| above T is a leak (default ${DEFAULT_T_THRESHOLD})
   --recover        also recover a 16-byte secret byte by byte through each function's timing
   --budget N       comparison calls the recovery may spend per function (default ${DEFAULT_RECOVERY_BUDGET})
@@ -44,8 +54,9 @@ Options:
   --json           print the report as JSON instead of a table
   -h, --help       show this help
 
-Exit status: 0 when the verdicts are as expected (leak for vulnerableEqual, none for constantTimeEqual),
-1 otherwise, 2 on a usage error.`;
+Exit status: 0 when the verdicts are as expected (leak for vulnerableEqual and dsa-sign-unprotected,
+none for constantTimeEqual, dsa-sign and ed25519-sign; rsa-unwrap is reported only), 1 otherwise, 2 on a
+usage error.`;
 
 /**
  * Turns `timing` flags into the role's options.
@@ -62,6 +73,7 @@ export function timingOptionsFromFlags(
     threshold: { type: "string" },
     recover: { type: "boolean" },
     budget: { type: "string" },
+    target: { type: "string" },
     log: { type: "string" },
     json: { type: "boolean" },
   });
@@ -73,33 +85,47 @@ export function timingOptionsFromFlags(
       throw new UsageError(`--threshold expects a positive number, got '${rawThreshold}'`);
     }
   }
+  const rawTarget = flags.values.target;
+  let targets: string[] | undefined;
+  if (rawTarget !== undefined) {
+    targets = typeof rawTarget === "string" ? rawTarget.split(",").map((name) => name.trim()) : [];
+    const unknown = targets.find((name) => !(name in TIMING_TARGETS));
+    if (targets.length === 0 || unknown !== undefined) {
+      throw new UsageError(
+        `--target expects names from ${Object.keys(TIMING_TARGETS).join(", ")}, got '${
+          unknown ?? rawTarget
+        }'`,
+      );
+    }
+  }
   const options: TimingOptions = {
-    samples: intFlag(flags.values, "samples", {
-      min: 100,
-      max: 10_000_000,
-      default: DEFAULT_SAMPLES_PER_CLASS,
-    }),
+    samples: intFlag(flags.values, "samples", { min: 100, max: 10_000_000 }),
     threshold,
     recover: flags.values.recover === true,
     recoveryBudget: intFlag(flags.values, "budget", { min: 1, default: DEFAULT_RECOVERY_BUDGET }),
+    targets,
   };
   return { options, json: flags.values.json === true, help: flags.help, values: flags.values };
 }
 
 /**
- * The report as printable lines: one per function (t, n, verdict), then one per recovery.
+ * The report as printable lines: one per target (median t, n, verdict, t over the batches), then one per
+ * recovery.
  * @example
  * ```ts
  * formatTimingReport(report).forEach((line) => io.out(line));
  * ```
  */
 export function formatTimingReport(report: TimingReport): string[] {
-  const lines = ["function            t         n  calls/meas  verdict"];
+  const width = Math.max(18, ...report.results.map((r) => r.function.length));
+  const lines = [`${"function".padEnd(width)}        t         n  calls/meas  verdict`];
   for (const r of report.results) {
+    const verdict = r.leak ? `LEAK (|t| > ${r.threshold})` : `no leak (|t| ≤ ${r.threshold})`;
+    const spread = `batches: t ${r.t_spread.min.toFixed(2)} … ${r.t_spread.max.toFixed(2)}`;
     lines.push(
-      `${r.function.padEnd(18)} ${r.t.toFixed(2).padStart(8)} ${String(r.n).padStart(9)} ${
+      `${r.function.padEnd(width)} ${r.t.toFixed(2).padStart(8)} ${String(r.n).padStart(9)} ${
         String(r.calls_per_measurement).padStart(11)
-      }  ${r.leak ? `LEAK (|t| > ${r.threshold})` : `no leak (|t| ≤ ${r.threshold})`}`,
+      }  ${verdict.padEnd(19)}  ${spread}`,
     );
   }
   for (const r of report.recovery) {
@@ -113,7 +139,7 @@ export function formatTimingReport(report: TimingReport): string[] {
 /** `secmqtt timing`. */
 export const timingCommand: Command = {
   name: "timing",
-  summary: "demonstrate the timing leak of an early-exit compare (dudect t-test, byte recovery)",
+  summary: "dudect t-test of compares and signers for timing leaks (byte recovery with --recover)",
   help: HELP,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { options, json, help, values } = timingOptionsFromFlags(argv);
@@ -126,9 +152,10 @@ export const timingCommand: Command = {
       const report = await runTiming(options, { log, signal: io.signal });
       if (json) io.out(JSON.stringify(report, null, 2));
       else formatTimingReport(report).forEach((line) => io.out(line));
-      const expected = report.results.every((r) =>
-        r.function === "vulnerableEqual" ? r.leak : r.function === "constantTimeEqual" ? !r.leak : true
-      );
+      const expected = report.results.every((r) => {
+        const expectLeak = TIMING_TARGETS[r.target]?.expectLeak;
+        return expectLeak === undefined || r.leak === expectLeak;
+      });
       return expected ? 0 : 1;
     } finally {
       log.close();
