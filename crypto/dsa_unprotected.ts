@@ -13,6 +13,7 @@
 
 import {
   digestForKey,
+  type DsaHash,
   type DsaPrivateKey,
   type DsaSignature,
   encodeSignatureDer,
@@ -22,20 +23,25 @@ import {
 import { bitLength, bytesToBigInt, modInverse, modPow } from "./modarith.ts";
 
 /**
- * Signs a digest the textbook way (see the module doc: leaks the nonce's length through its time).
+ * Signs a digest the textbook way (see the module doc: leaks the nonce's length through its time);
+ * `hash` drives RFC 6979 as in crypto/dsa.ts `signDigest`.
  * @example
  * ```ts
  * const { r, s } = signDigestUnprotected(privateKey, digestForKey(privateKey, message));
  * ```
  */
-export function signDigestUnprotected(privateKey: DsaPrivateKey, digest: Uint8Array): DsaSignature {
+export function signDigestUnprotected(
+  privateKey: DsaPrivateKey,
+  digest: Uint8Array,
+  hash?: DsaHash,
+): DsaSignature {
   validatePrivateKey(privateKey);
   const { p, q, g } = privateKey.domain;
   const qBits = bitLength(q);
   // bits2int (RFC 6979 §2.3.2): the leftmost qBits bits of the digest.
   const excess = digest.length * 8 - qBits;
   const z = excess > 0 ? bytesToBigInt(digest) >> BigInt(excess) : bytesToBigInt(digest);
-  const nextK = rfc6979Nonces(privateKey, digest);
+  const nextK = rfc6979Nonces(privateKey, digest, hash);
   while (true) {
     const k = nextK();
     const r = modPow(g, k, p) % q;
