@@ -254,6 +254,7 @@ export async function runTiming(options: TimingOptions, deps: TimingDeps): Promi
     const calls = probe.callsPerMeasurement ?? calibrateCallsPerBatch(probe, now);
     const runs: BatchMeasurement[] = [];
     for (let b = 0; b < batches && !deps.signal?.aborted; b++) {
+      if (b > 0) probe.renew?.();
       runs.push(await measureClasses(probe, samples * 2, calls, now, randomBytes));
       await yieldToEventLoop();
     }

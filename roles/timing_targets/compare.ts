@@ -53,12 +53,16 @@ export function compareTarget(
 }
 
 function compareProbe(compare: CompareFunction, randomBytes: RandomBytes): TimingProbe {
-  const secret = randomBytes(DETECTION_SECRET_BYTES);
-  const pools = inputPools(secret, randomBytes);
+  let secret = randomBytes(DETECTION_SECRET_BYTES);
+  let pools = inputPools(secret, randomBytes);
   return {
     classes: ["prefix", "random"],
     inputsPerClass: INPUT_POOL_SIZE,
     call: (inClass, input) => compare(secret, pools[inClass][input]) ? 1 : 0,
+    renew: () => {
+      secret = randomBytes(DETECTION_SECRET_BYTES);
+      pools = inputPools(secret, randomBytes);
+    },
     async: false,
     warmupMeasurements: COMPARE_WARMUP_MEASUREMENTS,
     cropPercentile: COMPARE_CROP_PERCENTILE,

@@ -19,6 +19,12 @@ export interface TimingProbe {
    * result (summed into a sink so the JIT cannot drop the call). For an `async` probe, a promise of it.
    */
   call(inClass: 0 | 1, input: number): number | Promise<number>;
+  /**
+   * Draws fresh inputs (a new secret and new guesses) before each batch, where that is cheap: an accident of
+   * one set of inputs — where the allocator put them, one odd secret — then cannot repeat in every batch
+   * and pass for a leak. Targets whose inputs take seconds to find keep theirs.
+   */
+  renew?: () => void;
   /** True when `call` returns a promise (WebCrypto); it is then awaited inside the timed span. */
   async: boolean;
   /** Calls per measurement; undefined means calibrate so a measurement lasts about 20 µs. */
