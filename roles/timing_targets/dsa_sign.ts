@@ -25,7 +25,7 @@ export const NONCE_SHORT_ZERO_BITS = 10;
 /** Messages per class. */
 export const NONCE_INPUTS_PER_CLASS = 16;
 /** Measurements per class per batch by default (one signature each, ~0.3–0.6 ms). */
-export const DSA_SAMPLES_PER_CLASS = 1500;
+export const DSA_SAMPLES_PER_CLASS = 2500;
 
 /**
  * The lab's DSA-2048/256 domain (public parameters, the same as tests/fixtures/dsa2048_256_params.pem),
