@@ -2,7 +2,8 @@
  * The DSA signing targets: the signer the sensor ships (crypto/dsa.ts `sign`) and the textbook signer
  * without countermeasures (crypto/dsa_unprotected.ts, the baseline that proves the test can see a nonce
  * leak). Class `short` holds messages whose RFC 6979 nonce has at least {@link NONCE_SHORT_ZERO_BITS}
- * leading zero bits, class `full` messages whose nonce has its top bit set; everything else is alike
+ * leading zero bits, class `full` messages whose nonce has its top bit set (32 of each found, 16 of each
+ * drawn afresh for every batch); everything else is alike
  * (same key, same message length, same code path). The nonce follows from key and message, so the messages
  * are found by search at setup time, which is not measured.
  * @module
@@ -18,11 +19,13 @@ import {
 } from "../../crypto/dsa.ts";
 import { signUnprotected } from "../../crypto/dsa_unprotected.ts";
 import { bitLength } from "../../crypto/modarith.ts";
-import type { TimingProbe, TimingTarget } from "./target.ts";
+import type { RandomBytes, TimingProbe, TimingTarget } from "./target.ts";
 
-/** Leading zero bits of a `short` nonce: 2^10 candidates per message, a second or two of search. */
+/** Leading zero bits of a `short` nonce: 2^10 candidates per message, a few seconds of search in all. */
 export const NONCE_SHORT_ZERO_BITS = 10;
-/** Messages per class. */
+/** Messages per class found at setup. */
+export const NONCE_POOL_PER_CLASS = 32;
+/** Messages per class in one batch: a fresh random draw from the pool for every batch. */
 export const NONCE_INPUTS_PER_CLASS = 16;
 /** Measurements per class per batch by default (one signature each, ~0.3–0.6 ms). */
 export const DSA_SAMPLES_PER_CLASS = 2500;
@@ -130,6 +133,18 @@ function dsaSignTarget(
       };
     },
   };
+}
+
+/** `count` distinct elements of `pool` in random order (partial Fisher–Yates on a copy). */
+function randomSubset<T>(pool: readonly T[], count: number, randomBytes: RandomBytes): T[] {
+  const copy = [...pool];
+  const random = randomBytes(count);
+  for (let i = 0; i < count; i++) {
+    // Modulo bias is irrelevant here: the draw only has to be unrelated to the timing, not uniform.
+    const j = i + (random[i] % (copy.length - i));
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+  }
+  return copy.slice(0, count);
 }
 
 /** `dsa-sign`: the shipped signer (blinded exponent and inverse); must not leak. */
