@@ -99,6 +99,13 @@ export async function findNonceClasses(
     else if (bits === qBits && full.length < perClass) full.push(message);
     if (index % 4096 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
   }
+  // The full-length messages turn up among the first few candidates, the short ones spread over thousands:
+  // copy them in alternation so both classes are equally young and sit side by side in the heap, as the
+  // compare target allocates its two classes.
+  for (let i = 0; i < perClass; i++) {
+    short[i] = short[i].slice();
+    full[i] = full[i].slice();
+  }
   return { short, full, candidates: index };
 }
 
