@@ -121,18 +121,20 @@ function dsaSignTarget(
     summary,
     expectLeak,
     defaultSamples: DSA_SAMPLES_PER_CLASS,
-    async prepare(): Promise<TimingProbe> {
+    async prepare(randomBytes): Promise<TimingProbe> {
       const { privateKey } = await labDsaKeyPair();
-      const { short, full } = await findNonceClasses(
-        privateKey,
-        NONCE_SHORT_ZERO_BITS,
-        NONCE_INPUTS_PER_CLASS,
-      );
-      const pools = [short, full];
+      const { short, full } = await findNonceClasses(privateKey, NONCE_SHORT_ZERO_BITS, NONCE_POOL_PER_CLASS);
+      // Each batch signs its own random subset, so a quirk of one message (or of where its bytes landed)
+      // cannot push every batch the same way.
+      const draw = () => [short, full].map((pool) => randomSubset(pool, NONCE_INPUTS_PER_CLASS, randomBytes));
+      let inputs = draw();
       return {
         classes: ["short", "full"],
         inputsPerClass: NONCE_INPUTS_PER_CLASS,
-        call: (inClass, input) => signer(privateKey, pools[inClass][input]).length,
+        call: (inClass, input) => signer(privateKey, inputs[inClass][input]).length,
+        renew: () => {
+          inputs = draw();
+        },
         async: false,
         callsPerMeasurement: 1,
         warmupMeasurements: 100,
