@@ -6,8 +6,12 @@
  * The hash follows the key's N (224 → SHA-224, 256 → SHA-256), as `openssl dgst -sha256 -sign`
  * does for a 2048/256 key. Signatures are DER `SEQUENCE { r INTEGER, s INTEGER }` (RFC 3279 §2.2.2).
  *
- * Not constant-time: V8 BigInt arithmetic leaks operand sizes through timing. Fine for the
- * secmqtt lab setting, not for signing on a host shared with an attacker.
+ * Signing hides the nonce's size: the exponentiation runs on a blinded exponent k + m·q (fresh random m)
+ * over a fixed number of bits with no window skipped (crypto/regular_pow.ts), and k is inverted as
+ * (k·b)^−1·b with a fresh random b, so neither step's time depends on how many leading zero bits k has
+ * (the Minerva leak; `secmqtt timing --target dsa-sign` measures it). The blinding is invisible in the
+ * output: k itself is still RFC 6979's, and so are r and s. Verification handles public data only and is
+ * not constant-time; nor is key generation (V8 BigInt leaks operand sizes).
  * @module
  */
 
@@ -34,6 +38,7 @@ import {
   randomBigIntInRange,
 } from "./modarith.ts";
 import { SecmqttError } from "../core/errors.ts";
+import { regularPow, RegularPowers } from "./regular_pow.ts";
 
 /** id-dsa, the algorithm OID of DSA keys in SPKI and PKCS#8 (RFC 3279 §2.3.2). */
 export const DSA_OID = "1.2.840.10040.4.1";
@@ -411,6 +416,37 @@ function generatorTable(d: DsaDomain): FixedBasePowers {
   return table;
 }
 
+/**
+ * Random bits of the exponent blind m, at least: with them k + m·q is uniform enough over its range that
+ * its bits say nothing usable about k (Coron 1999 uses 20–64; 64 is the usual choice today).
+ */
+export const NONCE_BLIND_MIN_BITS = 64;
+
+/** Per-domain tables for the signer's fixed-length exponentiation, cached like the g tables above. */
+const signingTables = new Map<string, RegularPowers>();
+const signingTablesByDomain = new WeakMap<
+  DsaDomain,
+  { p: bigint; q: bigint; g: bigint; table: RegularPowers }
+>();
+
+/**
+ * The signing table covers q's bits plus at least {@link NONCE_BLIND_MIN_BITS} + 1 blind bits (the top
+ * blind bit is fixed to 1, so E = k + m·q has a fixed top position and always lies in the table's range).
+ */
+function signingTable(d: DsaDomain): RegularPowers {
+  const known = signingTablesByDomain.get(d);
+  if (known && known.p === d.p && known.q === d.q && known.g === d.g) return known.table;
+  const id = `${d.p.toString(16)}:${d.q.toString(16)}:${d.g.toString(16)}`;
+  let table = signingTables.get(id);
+  if (table === undefined) {
+    table = new RegularPowers(d.g, d.p, bitLength(d.q) + NONCE_BLIND_MIN_BITS + 2);
+    if (signingTables.size >= GENERATOR_TABLE_LIMIT) signingTables.delete(signingTables.keys().next().value!);
+    signingTables.set(id, table);
+  }
+  signingTablesByDomain.set(d, { p: d.p, q: d.q, g: d.g, table });
+  return table;
+}
+
 /** Per-key y tables; the first verification uses a one-slice table, the second builds the full one. */
 const publicValueTables = new WeakMap<
   object,
@@ -435,10 +471,21 @@ function publicValueTable(key: DsaPublicKey): FixedBasePowers {
 // Signing and verification
 
 /**
- * Deterministic nonce candidates k for (x, h1) per RFC 6979 §3.2, with HMAC over `hash`.
- * Returns a function that yields the next candidate each call (step h.3 on retries).
+ * The deterministic nonces k for a private key and digest per RFC 6979 §3.2 (HMAC over `hash`, by default
+ * the key's): a function that yields the next candidate on each call (step h.3 on retries; the first is
+ * the k of the signature unless r or s came out 0). Exported for the timing lab, which picks messages by
+ * the length of their nonce, and for its tests; a signer never needs it.
+ * @example
+ * ```ts
+ * const k = rfc6979Nonces(privateKey, digestForKey(privateKey, message))();
+ * ```
  */
-function rfc6979Nonces(q: bigint, x: bigint, h1: Uint8Array, hash: DsaHash): () => bigint {
+export function rfc6979Nonces(privateKey: DsaPrivateKey, h1: Uint8Array, hash?: DsaHash): () => bigint {
+  const { q } = privateKey.domain;
+  return nonceCandidates(q, privateKey.x, h1, hash ?? hashForSubgroupBits(bitLength(q)));
+}
+
+function nonceCandidates(q: bigint, x: bigint, h1: Uint8Array, hash: DsaHash): () => bigint {
   const qBits = bitLength(q);
   const rlen = Math.ceil(qBits / 8);
   const hlen = hash === "SHA-224" ? 28 : 32;
@@ -474,6 +521,11 @@ function rfc6979Nonces(q: bigint, x: bigint, h1: Uint8Array, hash: DsaHash): () 
 /**
  * Signs a precomputed digest (FIPS 186-4 §4.6) with k from RFC 6979. `hash` names the function that
  * made the digest and drives the HMAC of RFC 6979; it defaults to the one matching the key's N.
+ *
+ * k is blinded wherever its size could show in the running time: r = (g^(k + m·q) mod p) mod q with a
+ * fresh random m of fixed top bit, computed by {@link regularPow} over a fixed number of bits, and
+ * k^−1 = (E·b)^−1·b mod q with E = k + m·q and a fresh random b in [1, q − 1]. Both equal the unblinded
+ * values (g has order q; E ≡ k mod q), so the signature is exactly RFC 6979's.
  * @example
  * ```ts
  * const { r, s } = signDigest(privateKey, digestForKey(privateKey, message));
@@ -481,17 +533,24 @@ function rfc6979Nonces(q: bigint, x: bigint, h1: Uint8Array, hash: DsaHash): () 
  */
 export function signDigest(privateKey: DsaPrivateKey, digest: Uint8Array, hash?: DsaHash): DsaSignature {
   validatePrivateKey(privateKey);
-  const { p, q } = privateKey.domain;
+  const { q } = privateKey.domain;
   const x = privateKey.x;
   const qBits = bitLength(q);
   const hashName = hash ?? hashForSubgroupBits(qBits);
   const z = bits2int(digest, qBits);
-  const nextK = rfc6979Nonces(q, x, digest, hashName);
+  const nextK = nonceCandidates(q, x, digest, hashName);
+  const table = signingTable(privateKey.domain);
+  // m in [2^(t−1), 2^t) with t = table.bits − qBits − 1: then offset ≤ 2^(t−1)·2^(qBits−1) ≤ E < 2^table.bits.
+  const blindBits = table.bits - qBits - 1;
+  const blindTop = 1n << BigInt(blindBits - 1);
   while (true) {
     const k = nextK();
-    const r = multiPow([[generatorTable(privateKey.domain), k]], p) % q;
+    const blinded = k + (blindTop + randomBigIntInRange(0n, blindTop - 1n)) * q;
+    const r = regularPow(table, blinded) % q;
     if (r === 0n) continue;
-    const s = (modInverse(k, q) * ((z + x * r) % q)) % q;
+    const b = randomBigIntInRange(1n, q - 1n);
+    const kInverse = (modInverse((blinded * b) % q, q) * b) % q;
+    const s = (kInverse * ((z + x * r) % q)) % q;
     if (s === 0n) continue;
     return { r, s };
   }

@@ -1,44 +1,47 @@
 /**
  * The timing-attack demonstration. Two parts:
  *
- * - **Detection** (dudect, Reparaz–Balasch–Verbauwhede 2017): time a comparison against a fixed random
- *   secret for two classes of guesses — `prefix` (the secret with only its last byte changed) and `random`
- *   (a random guess whose first byte differs) — interleaved in random order, many calls per measurement to beat the timer's
- *   resolution, crop the upper tail, and run Welch's t-test. |t| above the threshold means the running
- *   time depends on the data: a leak.
+ * - **Detection** (dudect, Reparaz–Balasch–Verbauwhede 2017) of each selected target
+ *   (roles/timing_targets/): time the operation for two classes of inputs — for the compares, guesses that
+ *   share the secret's prefix vs random guesses; for the signers, messages whose secret nonce is short vs
+ *   full length — interleaved in randomly ordered pairs, crop the upper tail, and run Welch's t-test. This
+ *   is repeated in {@link DEFAULT_BATCHES} independent batches and the verdict is combined
+ *   ({@link combineBatches}): a leak only when most batches agree, so one burst of load on a busy machine
+ *   cannot make a constant-time function look leaky.
  * - **Recovery**: use the same measurements as an attacker would, guessing a secret byte by byte and
- *   keeping the candidate that makes the comparison slowest, within a fixed budget of comparison calls.
+ *   keeping the candidate that makes the comparison slowest, within a fixed budget of comparison calls
+ *   (compare targets only).
  *
  * The role only computes and logs (`timing_result`, `recovery_result`); printing is the CLI's job.
  * @module
  */
 
-import { constantTimeEqual, vulnerableEqual } from "../crypto/compare.ts";
 import type { Log } from "../log/jsonl.ts";
 import { cropAbovePercentile, mean, percentileOfSorted, sortedCopy, welchT } from "../metrics/stats.ts";
+import { type CompareFunction, type CompareTarget, compareTarget } from "./timing_targets/compare.ts";
+import {
+  DEFAULT_TIMING_TARGETS,
+  type RandomBytes,
+  TIMING_TARGETS,
+  type TimingProbe,
+  type TimingTarget,
+} from "./timing_targets/mod.ts";
 
-/** A byte-string comparison under test. */
-export type CompareFunction = (a: Uint8Array, b: Uint8Array) => boolean;
+export type { CompareFunction };
 
 /** dudect's usual threshold: |t| above 4.5 is a leak with overwhelming confidence. */
 export const DEFAULT_T_THRESHOLD = 4.5;
-/** Measurements per class by default: a couple of seconds for both functions together. */
+/** Measurements per class per batch for the compares (other targets have their own default). */
 export const DEFAULT_SAMPLES_PER_CLASS = 3000;
-/** Length of the secret the detection compares against. */
-export const DETECTION_SECRET_BYTES = 32;
+/** Independent batches per target; odd, so the median is one batch's t. */
+export const DEFAULT_BATCHES = 5;
 /** Length of the secret the recovery attack guesses. */
 export const RECOVERY_SECRET_BYTES = 16;
-/** Measurements above this percentile of the pooled data are cropped before the t-test. */
-export const CROP_PERCENTILE = 90;
 /** One measurement should last at least this long so the timer's step (~0.1 µs) is noise, not signal. */
 export const TARGET_BATCH_NS = 20_000;
 /** Bounds on the calls per measurement chosen by calibration. */
 export const MIN_CALLS_PER_BATCH = 16;
 export const MAX_CALLS_PER_BATCH = 8192;
-/** Distinct input arrays per class, cycled so both classes touch memory the same way. */
-export const INPUT_POOL_SIZE = 32;
-/** Unrecorded measurements per function before recording, so both classes run JIT-optimised code. */
-export const WARMUP_MEASUREMENTS = 1500;
 /** Measurement rounds over all 256 candidates before the recovery attack first tries to decide a byte. */
 export const RECOVERY_MIN_ROUNDS = 5;
 /** Rounds after which an undecided byte is taken as a sign that the previous byte was wrong. */
@@ -52,17 +55,32 @@ export const RECOVERY_CALLS_PER_BATCH = 1000;
  */
 export const RECOVERY_DECISION_Z = 6;
 
+/** Thrown for a target name the table does not have. */
+export class TimingTargetError extends Error {
+  /** Stable error code. */
+  readonly code = "UNKNOWN_TIMING_TARGET";
+  /** @param name the unknown name */
+  constructor(name: string) {
+    super(`expected one of ${Object.keys(TIMING_TARGETS).join(", ")}, got '${name}'`);
+    this.name = "TimingTargetError";
+  }
+}
+
 /** What to measure. */
 export interface TimingOptions {
-  /** Measurements kept per class before cropping (default {@link DEFAULT_SAMPLES_PER_CLASS}). */
+  /** Measurements kept per class per batch before cropping (default: the target's own). */
   samples?: number;
+  /** Independent batches per target (default {@link DEFAULT_BATCHES}). */
+  batches?: number;
   /** |t| above this is a leak (default {@link DEFAULT_T_THRESHOLD}). */
   threshold?: number;
-  /** Also run the byte-by-byte recovery attack. */
+  /** Also run the byte-by-byte recovery attack (against the compare targets). */
   recover?: boolean;
   /** Recovery budget in comparison calls per function (default: enough for every byte, see below). */
   recoveryBudget?: number;
-  /** The functions to test (default: `vulnerableEqual` and `constantTimeEqual` from crypto/compare.ts). */
+  /** `--target` names (default {@link DEFAULT_TIMING_TARGETS}); see roles/timing_targets/mod.ts. */
+  targets?: readonly string[];
+  /** Compare functions to test instead of named targets (tests use it to plug in their own). */
   functions?: { name: string; fn: CompareFunction }[];
 }
 
@@ -73,7 +91,7 @@ export interface TimingDeps {
   /** A monotonic high-resolution timer in ms (default `performance.now`). */
   now?: () => number;
   /** Fills a new array with random bytes (default `crypto.getRandomValues`). */
-  randomBytes?: (length: number) => Uint8Array;
+  randomBytes?: RandomBytes;
   /** Stops the run between measurements. */
   signal?: AbortSignal;
 }
@@ -88,19 +106,34 @@ export interface ClassPercentiles {
   p95: number;
 }
 
-/** The verdict for one function. */
+/** The spread of one statistic over the batches. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+/** The verdict for one target. */
 export interface TimingResult {
+  /** The `--target` name. */
+  target: string;
+  /** The function measured (`vulnerableEqual`, `constantTimeEqual`, or the target name). */
   function: string;
-  /** Welch's t on the cropped measurements (prefix − random). */
+  /** Welch's t on the cropped measurements (class 0 − class 1): the median over the batches. */
   t: number;
-  /** Welch's t on all measurements, for comparison. */
+  /** Welch's t on all measurements (median over the batches), for comparison. */
   t_uncropped: number;
-  /** Measurements kept per class after cropping (the smaller of the two). */
+  /** min / median / max of the batches' t. */
+  t_spread: Spread;
+  /** Every batch's t, in order. */
+  batch_t: number[];
+  /** Measurements kept per class after cropping, in the smallest batch. */
   n: number;
   leak: boolean;
   threshold: number;
   calls_per_measurement: number;
-  percentiles_ns: { prefix: ClassPercentiles; random: ClassPercentiles };
+  /** Per class (by name: `prefix`/`random`, `short`/`full`, `valid`/`invalid`), over all batches. */
+  percentiles_ns: Record<string, ClassPercentiles>;
 }
 
 /** The outcome of the recovery attack against one function. */
@@ -128,50 +161,121 @@ export const DEFAULT_RECOVERY_BUDGET = 2 * RECOVERY_SECRET_BYTES * 256 * RECOVER
   RECOVERY_CALLS_PER_BATCH;
 
 /**
- * Runs the timing demonstration: a dudect-style leak test of each function, and with `recover` the
- * byte-by-byte recovery attack. Logs one `timing_result` (and `recovery_result`) per function.
+ * The targets a run measures: `functions` (as compare targets) if given, else `targets` by name, else the
+ * default two compares. Throws {@link TimingTargetError} for an unknown name.
  * @example
  * ```ts
- * const report = await runTiming({ samples: 2000 }, { log });
- * report.results.map((r) => `${r.function}: t=${r.t.toFixed(1)} leak=${r.leak}`);
+ * resolveTargets({ targets: ["dsa-sign"] }).map((t) => t.name); // ["dsa-sign"]
+ * ```
+ */
+export function resolveTargets(options: Pick<TimingOptions, "targets" | "functions">): TimingTarget[] {
+  if (options.functions) {
+    return options.functions.map(({ name, fn }) =>
+      compareTarget(
+        name,
+        name,
+        fn,
+        name === "vulnerableEqual" ? true : name === "constantTimeEqual" ? false : undefined,
+      )
+    );
+  }
+  return (options.targets ?? DEFAULT_TIMING_TARGETS).map((name) => {
+    const target = TIMING_TARGETS[name];
+    if (target === undefined) throw new TimingTargetError(name);
+    return target;
+  });
+}
+
+/**
+ * Combines the batches' t values into one verdict: leak when a strict majority of the batches exceed the
+ * threshold **in the same direction** (a real leak has a sign; noise bursts do not agree on one), and the
+ * reported t is the median. Pure, so the rule is tested with synthetic values.
+ * @example
+ * ```ts
+ * combineBatches([6, 7, 1, 8, 5], 4.5); // { t: 6, leak: true, spread: { min: 1, median: 6, max: 8 } }
+ * combineBatches([9, 0.5, -1, 0, 2], 4.5).leak; // false: one burst is not a leak
+ * ```
+ */
+export function combineBatches(tValues: readonly number[], threshold: number): {
+  t: number;
+  leak: boolean;
+  spread: Spread;
+} {
+  if (tValues.length === 0) throw new RangeError("expected at least one batch");
+  const sorted = [...tValues].sort((a, b) => a - b);
+  const median = percentileOfSorted(sorted, 50);
+  const above = tValues.filter((t) => t > threshold).length;
+  const below = tValues.filter((t) => t < -threshold).length;
+  const majority = Math.floor(tValues.length / 2) + 1;
+  return {
+    t: median,
+    leak: above >= majority || below >= majority,
+    spread: { min: sorted[0], median, max: sorted[sorted.length - 1] },
+  };
+}
+
+/**
+ * Runs the timing demonstration: a dudect-style leak test of each target in independent batches, and with
+ * `recover` the byte-by-byte recovery attack on the compare targets. Logs one `timing_result` (and
+ * `recovery_result`) per target.
+ * @example
+ * ```ts
+ * const report = await runTiming({ targets: ["dsa-sign", "dsa-sign-unprotected"] }, { log });
+ * report.results.map((r) => `${r.target}: t=${r.t.toFixed(1)} leak=${r.leak}`);
  * ```
  */
 export async function runTiming(options: TimingOptions, deps: TimingDeps): Promise<TimingReport> {
   const now = deps.now ?? (() => performance.now());
   const randomBytes = deps.randomBytes ??
     ((length: number) => crypto.getRandomValues(new Uint8Array(length)));
-  const samples = options.samples ?? DEFAULT_SAMPLES_PER_CLASS;
   const threshold = options.threshold ?? DEFAULT_T_THRESHOLD;
-  const functions = options.functions ??
-    [{ name: "vulnerableEqual", fn: vulnerableEqual }, { name: "constantTimeEqual", fn: constantTimeEqual }];
-  if (!(samples >= 10)) throw new RangeError(`samples must be at least 10, got ${samples}`);
+  const batches = options.batches ?? DEFAULT_BATCHES;
+  if (options.samples !== undefined && !(options.samples >= 10)) {
+    throw new RangeError(`samples must be at least 10, got ${options.samples}`);
+  }
+  if (!(Number.isInteger(batches) && batches >= 1)) {
+    throw new RangeError(`batches must be a positive integer, got ${batches}`);
+  }
+  const targets = resolveTargets(options);
 
-  // Warm every function before measuring any, so JIT tier-ups do not land inside one function's run.
-  const secret = randomBytes(DETECTION_SECRET_BYTES);
-  const pools = inputPools(secret, randomBytes);
-  for (const { fn } of functions) {
-    measureClasses(fn, secret, pools, WARMUP_MEASUREMENTS, 64, now, randomBytes);
+  // Set up and warm every target before measuring any, so JIT tier-ups do not land inside one target's run.
+  const probes: TimingProbe[] = [];
+  for (const target of targets) probes.push(await target.prepare(randomBytes));
+  for (const probe of probes) {
+    await measureClasses(probe, probe.warmupMeasurements, probe.callsPerMeasurement ?? 64, now, randomBytes);
   }
   await yieldToEventLoop();
 
   const results: TimingResult[] = [];
-  for (const { name, fn } of functions) {
+  for (const [i, target] of targets.entries()) {
     if (deps.signal?.aborted) break;
-    const calls = calibrateCallsPerBatch(fn, secret, pools.random[0], now);
-    const { prefix, random } = measureClasses(fn, secret, pools, samples * 2, calls, now, randomBytes);
-    const result = verdict(name, prefix, random, threshold, calls);
+    const probe = probes[i];
+    const samples = options.samples ?? target.defaultSamples;
+    const calls = probe.callsPerMeasurement ?? calibrateCallsPerBatch(probe, now);
+    const runs: BatchMeasurement[] = [];
+    for (let b = 0; b < batches && !deps.signal?.aborted; b++) {
+      if (b > 0) probe.renew?.();
+      runs.push(await measureClasses(probe, samples * 2, calls, now, randomBytes));
+      await yieldToEventLoop();
+    }
+    if (runs.length === 0) break;
+    const result = verdict(target, probe, runs, threshold, calls);
     deps.log.event("timing_result", { ...result });
     results.push(result);
-    await yieldToEventLoop();
   }
 
   const recovery: RecoveryResult[] = [];
   if (options.recover) {
     const budget = options.recoveryBudget ?? DEFAULT_RECOVERY_BUDGET;
     const recoverySecret = randomBytes(RECOVERY_SECRET_BYTES);
-    for (const { name, fn } of functions) {
+    for (const target of targets) {
       if (deps.signal?.aborted) break;
-      const result = { function: name, ...await recoverSecret(fn, recoverySecret, budget, now, deps.signal) };
+      if (!("compare" in target)) continue;
+      const fn = (target as CompareTarget).compare;
+      const result = {
+        function: target.function,
+        ...await recoverSecret(fn, recoverySecret, budget, now, deps.signal),
+      };
       deps.log.event("recovery_result", { ...result });
       recovery.push(result);
     }
@@ -179,44 +283,14 @@ export async function runTiming(options: TimingOptions, deps: TimingDeps): Promi
   return { results, recovery };
 }
 
-interface InputPools {
-  prefix: Uint8Array[];
-  random: Uint8Array[];
-}
-
-/**
- * Prefix guesses are the secret with its last byte flipped; random guesses differ from it at the first
- * byte. Both classes are wrong guesses on purpose: a caller branches on the result, and a `true` in one
- * class only would show up as a (real, but irrelevant) timing difference in the caller, not in the compare.
- */
-function inputPools(secret: Uint8Array, randomBytes: (n: number) => Uint8Array): InputPools {
-  const prefix: Uint8Array[] = [];
-  const random: Uint8Array[] = [];
-  for (let i = 0; i < INPUT_POOL_SIZE; i++) {
-    // Both arrays allocated the same way, one after the other, so neither class gets "nicer" memory.
-    const guess = new Uint8Array(secret.length);
-    const other = new Uint8Array(secret.length);
-    guess.set(secret);
-    guess[guess.length - 1] ^= 0x01;
-    other.set(randomBytes(secret.length));
-    if (other[0] === secret[0]) other[0] ^= 0x80;
-    prefix.push(guess);
-    random.push(other);
-  }
-  return { prefix, random };
-}
-
-/** The calls per measurement that make one (fast-class) measurement last about {@link TARGET_BATCH_NS}. */
-function calibrateCallsPerBatch(
-  fn: CompareFunction,
-  secret: Uint8Array,
-  guess: Uint8Array,
-  now: () => number,
-): number {
+/** The calls per measurement that make one (class 1) measurement last about {@link TARGET_BATCH_NS}. */
+function calibrateCallsPerBatch(probe: TimingProbe, now: () => number): number {
   const probeCalls = 1024;
   let best = Infinity;
   for (let round = 0; round < 5; round++) {
-    best = Math.min(best, timeBatch(fn, secret, guess, probeCalls, now));
+    const start = now();
+    for (let k = 0; k < probeCalls; k++) sink ^= probe.call(1, 0) as number;
+    best = Math.min(best, now() - start);
   }
   const perCallNs = Math.max(best * 1e6 / probeCalls, 0.1);
   return Math.round(
@@ -224,10 +298,126 @@ function calibrateCallsPerBatch(
   );
 }
 
-// Written after every batch so the JIT cannot drop the calls being timed.
+// Written after every measurement so the JIT cannot drop the calls being timed.
 let sink = 0;
 
-/** ms taken by `calls` comparisons of one guess. */
+/** ns per call of `calls` calls on one input (awaited inside the timed span for an async probe). */
+async function timeCalls(
+  probe: TimingProbe,
+  inClass: 0 | 1,
+  input: number,
+  calls: number,
+  now: () => number,
+) {
+  let acc = 0;
+  let elapsed: number;
+  if (probe.async) {
+    const start = now();
+    for (let k = 0; k < calls; k++) acc += await probe.call(inClass, input);
+    elapsed = now() - start;
+  } else {
+    const start = now();
+    for (let k = 0; k < calls; k++) acc += probe.call(inClass, input) as number;
+    elapsed = now() - start;
+  }
+  sink ^= acc;
+  return elapsed * 1e6 / calls;
+}
+
+/** One batch's measurements (ns per call), split by class. */
+interface BatchMeasurement {
+  classes: [Float64Array, Float64Array];
+}
+
+/** `count` measurements in randomly ordered pairs of one per class, split by class. */
+async function measureClasses(
+  probe: TimingProbe,
+  count: number,
+  calls: number,
+  now: () => number,
+  randomBytes: RandomBytes,
+): Promise<BatchMeasurement> {
+  const order = randomBytes(Math.ceil(count / 2));
+  const values: [Float64Array, Float64Array] = [new Float64Array(count), new Float64Array(count)];
+  const sizes = [0, 0];
+  for (let i = 0; i < count; i++) {
+    // Classes come in pairs, one of each in random order: slow drift (frequency scaling, other load)
+    // then falls on both classes alike instead of on whichever happened to run more during a burst.
+    const inClass = ((order[i >> 1] & 1) ^ (i & 1)) as 0 | 1;
+    const input = (i >> 1) % probe.inputsPerClass;
+    values[inClass][sizes[inClass]++] = await timeCalls(probe, inClass, input, calls, now);
+  }
+  return { classes: [values[0].subarray(0, sizes[0]), values[1].subarray(0, sizes[1])] };
+}
+
+/** Welch's t of one batch, on the cropped and on all measurements, and the kept values. */
+function batchStatistics(run: BatchMeasurement, cropPercentile: number) {
+  const [a, b] = run.classes;
+  // One crop limit for both classes, from the pooled data, so cropping cannot favour either class.
+  const pooled = new Float64Array(a.length + b.length);
+  pooled.set(a);
+  pooled.set(b, a.length);
+  const keptA = cropAbovePercentile(a, cropPercentile, pooled);
+  const keptB = cropAbovePercentile(b, cropPercentile, pooled);
+  return { t: welchT(keptA, keptB).t, tUncropped: welchT(a, b).t, kept: [keptA, keptB] };
+}
+
+function verdict(
+  target: TimingTarget,
+  probe: TimingProbe,
+  runs: BatchMeasurement[],
+  threshold: number,
+  calls: number,
+): TimingResult {
+  const stats = runs.map((run) => batchStatistics(run, probe.cropPercentile));
+  const combined = combineBatches(stats.map((s) => s.t), threshold);
+  const uncropped = percentileOfSorted(sortedCopy(stats.map((s) => s.tUncropped)), 50);
+  const percentiles: Record<string, ClassPercentiles> = {};
+  for (const c of [0, 1]) {
+    percentiles[probe.classes[c]] = classPercentiles(concat(stats.map((s) => s.kept[c])));
+  }
+  return {
+    target: target.name,
+    function: target.function,
+    t: round(combined.t, 3),
+    t_uncropped: round(uncropped, 3),
+    t_spread: {
+      min: round(combined.spread.min, 3),
+      median: round(combined.spread.median, 3),
+      max: round(combined.spread.max, 3),
+    },
+    batch_t: stats.map((s) => round(s.t, 3)),
+    n: Math.min(...stats.map((s) => Math.min(s.kept[0].length, s.kept[1].length))),
+    leak: combined.leak,
+    threshold,
+    calls_per_measurement: calls,
+    percentiles_ns: percentiles,
+  };
+}
+
+function concat(parts: Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function classPercentiles(values: Float64Array): ClassPercentiles {
+  const sorted = sortedCopy(values);
+  return {
+    mean: round(mean(sorted), 3),
+    p05: round(percentileOfSorted(sorted, 5), 3),
+    p25: round(percentileOfSorted(sorted, 25), 3),
+    p50: round(percentileOfSorted(sorted, 50), 3),
+    p75: round(percentileOfSorted(sorted, 75), 3),
+    p95: round(percentileOfSorted(sorted, 95), 3),
+  };
+}
+
+/** ms taken by `calls` comparisons of one guess (the recovery attack's measurement). */
 function timeBatch(
   fn: CompareFunction,
   secret: Uint8Array,
@@ -241,71 +431,6 @@ function timeBatch(
   const elapsed = now() - start;
   sink ^= matches;
   return elapsed;
-}
-
-/** `count` measurements (ns per call) in randomly ordered pairs of one per class, split by class. */
-function measureClasses(
-  fn: CompareFunction,
-  secret: Uint8Array,
-  pools: InputPools,
-  count: number,
-  calls: number,
-  now: () => number,
-  randomBytes: (n: number) => Uint8Array,
-): { prefix: Float64Array; random: Float64Array } {
-  const classes = randomBytes(Math.ceil(count / 2));
-  const prefix = new Float64Array(count);
-  const random = new Float64Array(count);
-  let nPrefix = 0;
-  let nRandom = 0;
-  for (let i = 0; i < count; i++) {
-    // Classes come in pairs, one of each in random order: slow drift (frequency scaling, other load)
-    // then falls on both classes alike instead of on whichever happened to run more during a burst.
-    const isPrefix = ((classes[i >> 1] & 1) ^ (i & 1)) === 1;
-    const guess = (isPrefix ? pools.prefix : pools.random)[i % INPUT_POOL_SIZE];
-    const ns = timeBatch(fn, secret, guess, calls, now) * 1e6 / calls;
-    if (isPrefix) prefix[nPrefix++] = ns;
-    else random[nRandom++] = ns;
-  }
-  return { prefix: prefix.subarray(0, nPrefix), random: random.subarray(0, nRandom) };
-}
-
-function verdict(
-  name: string,
-  prefix: Float64Array,
-  random: Float64Array,
-  threshold: number,
-  calls: number,
-): TimingResult {
-  // One crop limit for both classes, from the pooled data, so cropping cannot favour either class.
-  const pooled = new Float64Array(prefix.length + random.length);
-  pooled.set(prefix);
-  pooled.set(random, prefix.length);
-  const keptPrefix = cropAbovePercentile(prefix, CROP_PERCENTILE, pooled);
-  const keptRandom = cropAbovePercentile(random, CROP_PERCENTILE, pooled);
-  const t = welchT(keptPrefix, keptRandom).t;
-  return {
-    function: name,
-    t: round(t, 3),
-    t_uncropped: round(welchT(prefix, random).t, 3),
-    n: Math.min(keptPrefix.length, keptRandom.length),
-    leak: Math.abs(t) > threshold,
-    threshold,
-    calls_per_measurement: calls,
-    percentiles_ns: { prefix: classPercentiles(keptPrefix), random: classPercentiles(keptRandom) },
-  };
-}
-
-function classPercentiles(values: Float64Array): ClassPercentiles {
-  const sorted = sortedCopy(values);
-  return {
-    mean: round(mean(sorted), 3),
-    p05: round(percentileOfSorted(sorted, 5), 3),
-    p25: round(percentileOfSorted(sorted, 25), 3),
-    p50: round(percentileOfSorted(sorted, 50), 3),
-    p75: round(percentileOfSorted(sorted, 75), 3),
-    p95: round(percentileOfSorted(sorted, 95), 3),
-  };
 }
 
 /**

@@ -9,9 +9,11 @@ function memoryLog() {
   return { writer, log: new Log(writer, { role: "timing", run: "test", clock: { now: () => 0 } }) };
 }
 
+// Runs beside the whole suite on two cores: the verdict is the majority of five independent batches
+// (roles/timing.ts combineBatches), so one burst of load in one batch cannot flip it.
 Deno.test("vulnerableEqual leaks, constantTimeEqual does not, and both are logged", async () => {
   const { writer, log } = memoryLog();
-  const report = await runTiming({ samples: 2000 }, { log });
+  const report = await runTiming({ samples: 2000, batches: 5 }, { log });
   const byName = Object.fromEntries(report.results.map((r) => [r.function, r]));
   assert.equal(byName.vulnerableEqual.leak, true, `vulnerableEqual t=${byName.vulnerableEqual.t}`);
   assert.ok(byName.vulnerableEqual.t > 4.5);
@@ -19,8 +21,10 @@ Deno.test("vulnerableEqual leaks, constantTimeEqual does not, and both are logge
   assert.ok(Math.abs(byName.constantTimeEqual.t) < 4.5);
   const logged = writer.records.filter((r) => r.event === "timing_result");
   assert.deepEqual(logged.map((r) => r.function), ["vulnerableEqual", "constantTimeEqual"]);
+  assert.deepEqual(logged.map((r) => r.target), ["vulnerable-equal", "constant-time-equal"]);
   for (const r of logged) {
     assert.equal(r.threshold, 4.5);
+    assert.equal((r.batch_t as number[]).length, 5);
     assert.ok((r.n as number) > 1000);
     const p = r.percentiles_ns as Record<string, Record<string, number>>;
     assert.ok(p.prefix.p50 > 0 && p.random.p50 > 0);

@@ -23,6 +23,7 @@ import {
   importPublicKeyDer,
   importPublicKeyPem,
   publicKeyOf,
+  rfc6979Nonces,
   sign,
   signDigest,
   validateDomain,
@@ -30,6 +31,7 @@ import {
   verify,
   verifyDigest,
 } from "../../crypto/dsa.ts";
+import { signDigestUnprotected, signUnprotected } from "../../crypto/dsa_unprotected.ts";
 import { bitLength, modPow } from "../../crypto/modarith.ts";
 
 const fixtures = new URL("../fixtures/", import.meta.url);
@@ -79,6 +81,37 @@ for (const vector of rfc.signatures) {
     assert.ok(verifyDigest(publicKeyOf(rfcKey), new Uint8Array(digest), { r, s }));
   });
 }
+
+Deno.test("the blinded signer gives the RFC 6979 signatures every time, and so does the unprotected baseline", () => {
+  for (const vector of rfc.signatures) {
+    const digest = new Uint8Array(
+      createHash(vector.hash === "SHA-224" ? "sha224" : "sha256").update(vector.message).digest(),
+    );
+    const expected = { r: BigInt("0x" + vector.r), s: BigInt("0x" + vector.s) };
+    // Fresh blinds on every call: none of them may show in r or s.
+    for (let i = 0; i < 8; i++) assert.deepEqual(signDigest(rfcKey, digest, vector.hash), expected);
+    assert.deepEqual(signDigestUnprotected(rfcKey, digest, vector.hash), expected);
+  }
+});
+
+Deno.test("rfc6979Nonces yields the k behind each RFC 6979 A.2.2 signature: r = (g^k mod p) mod q", () => {
+  for (const vector of rfc.signatures) {
+    const digest = new Uint8Array(
+      createHash(vector.hash === "SHA-224" ? "sha224" : "sha256").update(vector.message).digest(),
+    );
+    const k = rfc6979Nonces(rfcKey, digest, vector.hash)();
+    assert.equal(modPow(rfcDomain.g, k, rfcDomain.p) % rfcDomain.q, BigInt("0x" + vector.r));
+  }
+});
+
+Deno.test("the unprotected baseline signs byte for byte like sign, for both sizes and many messages", () => {
+  for (const keys of [keys256, keys224]) {
+    for (let i = 0; i < 8; i++) {
+      const m = new TextEncoder().encode(`reading ${i}`);
+      assert.deepEqual(signUnprotected(keys.privateKey, m), sign(keys.privateKey, m));
+    }
+  }
+});
 
 Deno.test("sign then verify succeeds for a 2048/256 key", () => {
   assert.ok(verify(keys256.publicKey, message, sign(keys256.privateKey, message)));
