@@ -11,6 +11,7 @@ import {
   DEFAULT_RECOVERY_BUDGET,
   DEFAULT_SAMPLES_PER_CLASS,
   DEFAULT_T_THRESHOLD,
+  describeRecovery,
   RECOVERY_SECRET_BYTES,
   runTiming,
   type TimingDeps,
@@ -117,11 +118,7 @@ export function formatTimingReport(report: TimingReport): string[] {
       }  ${verdict.padEnd(19)}  ${spread}`,
     );
   }
-  for (const r of report.recovery) {
-    lines.push(
-      `recovery via ${r.function}: ${r.bytes_recovered}/${r.target_bytes} bytes recovered with ${r.queries} of ${r.budget} queries`,
-    );
-  }
+  for (const r of report.recovery) lines.push(`recovery via ${describeRecovery(r)}`);
   return lines;
 }
 

@@ -17,7 +17,7 @@ import { SECURE_TOPIC } from "./door.ts";
 import { settle, startInsecureHome, startSecureHome } from "./home.ts";
 import { createHome } from "./keygen.ts";
 import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "./secure_attacker.ts";
-import { runTiming } from "./timing.ts";
+import { describeRecovery, runTiming } from "./timing.ts";
 import { SUITE_DSA } from "../crypto/envelope.ts";
 
 /** How big a demo run is. */
@@ -175,8 +175,15 @@ export async function runDemo(
 
   progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");
   const logT = openLog(logs.timing, "timing");
-  await runTiming({ samples: scale.timingSamples, recover: true }, { log: logT, signal: deps.signal });
+  const timing = await runTiming({ samples: scale.timingSamples, recover: true }, {
+    log: logT,
+    signal: deps.signal,
+  });
   logT.close();
+  for (const r of timing.results) {
+    progress(`Timing    ${r.function}: t = ${r.t.toFixed(1)}, ${r.leak ? "LEAK" : "no leak"}`);
+  }
+  for (const r of timing.recovery) progress(`Timing    recovery via ${describeRecovery(r)}`);
 
   progress("Metrics   logs → metrics.json, summary.md, report.html");
   const report = await writeReport({ logs: [logs.phase1, logs.phase2, logs.timing], outDir });

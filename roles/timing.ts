@@ -150,6 +150,22 @@ export interface RecoveryResult {
   queries: number;
 }
 
+/**
+ * One line that says what a recovery got and, when it is short of the whole secret, why: the budget of
+ * comparison calls ran out, or it was stopped.
+ * @example
+ * ```ts
+ * describeRecovery({ function: "vulnerableEqual", target_bytes: 16, bytes_recovered: 16, budget: 1000, queries: 800 });
+ * // "vulnerableEqual: 16/16 bytes recovered with 800 of 1000 comparison calls"
+ * ```
+ */
+export function describeRecovery(r: RecoveryResult): string {
+  const head = `${r.function}: ${r.bytes_recovered}/${r.target_bytes} bytes recovered`;
+  if (r.bytes_recovered >= r.target_bytes) return `${head} with ${r.queries} of ${r.budget} comparison calls`;
+  if (r.queries >= r.budget) return `${head}: the budget of ${r.budget} comparison calls ran out first`;
+  return `${head}: stopped after ${r.queries} of ${r.budget} comparison calls`;
+}
+
 /** Everything one run measured. */
 export interface TimingReport {
   results: TimingResult[];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Log, memoryLogWriter } from "../log/jsonl.ts";
-import { runTiming } from "../roles/timing.ts";
+import { describeRecovery, runTiming } from "../roles/timing.ts";
 import { timingOptionsFromFlags } from "../cli/timing.ts";
 import { main } from "../main.ts";
 
@@ -81,4 +81,20 @@ Deno.test("timing --help prints the help and exits 0", async () => {
   });
   assert.equal(code, 0);
   assert.ok(out.join("\n").includes("secmqtt timing"));
+});
+
+Deno.test("describeRecovery says whether the secret was complete, the budget ran out, or it was stopped", () => {
+  const base = { function: "f", target_bytes: 16, budget: 100 };
+  assert.equal(
+    describeRecovery({ ...base, bytes_recovered: 16, queries: 80 }),
+    "f: 16/16 bytes recovered with 80 of 100 comparison calls",
+  );
+  assert.equal(
+    describeRecovery({ ...base, bytes_recovered: 3, queries: 100 }),
+    "f: 3/16 bytes recovered: the budget of 100 comparison calls ran out first",
+  );
+  assert.equal(
+    describeRecovery({ ...base, bytes_recovered: 3, queries: 40 }),
+    "f: 3/16 bytes recovered: stopped after 40 of 100 comparison calls",
+  );
 });
