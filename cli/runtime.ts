@@ -29,14 +29,15 @@ export class RuntimeFailure extends Error {
 export async function connectRole(
   conn: ConnectionOptions,
   role: string,
-  extra: { clean?: boolean; reconnectPeriodMs?: number } = {},
+  extra: { clean?: boolean; reconnectPeriodMs?: number; maxPacketBytes?: number } = {},
 ): Promise<MqttTransport> {
   try {
     return await connectMqtt({
       url: conn.url,
       username: conn.username,
       password: conn.password,
-      clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
+      // A secure broker accepts only client ids in the account's own namespace (auth/client_id.ts).
+      clientId: conn.clientId ?? `${conn.username ?? role}-${crypto.randomUUID().slice(0, 6)}`,
       ...extra,
     });
   } catch (error) {

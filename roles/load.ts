@@ -333,7 +333,7 @@ async function setUpSensors(
       ...await Promise.all(ids.map((id) =>
         connectMqtt({
           url: brokerUrl,
-          clientId: `load-${id}`,
+          clientId: `${id}-load`, // the account's own namespace (auth/client_id.ts)
           username: id,
           password: readKeyFileText(paths.credential(id)).split(/\r?\n/)[0],
         })
