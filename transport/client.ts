@@ -15,7 +15,7 @@ export interface MqttConnectOptions {
   username?: string;
   /** Broker password. */
   password?: string;
-  /** Client id; default `secmqtt-<random>`. */
+  /** Client id; default `<username>-<random>`, or `secmqtt-<random>` without a username. */
   clientId?: string;
   /** Start a clean session (default true). False keeps QoS 1 subscriptions across reconnects. */
   clean?: boolean;
@@ -93,7 +93,8 @@ export class TransportError extends Error {
  * ```
  */
 export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport> {
-  const clientId = options.clientId ?? `secmqtt-${crypto.randomUUID().slice(0, 8)}`;
+  // With a username, in the account's own namespace, as a secure broker requires (auth/client_id.ts).
+  const clientId = options.clientId ?? `${options.username ?? "secmqtt"}-${crypto.randomUUID().slice(0, 8)}`;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const client = mqtt.connect(options.url, {
     clientId,
