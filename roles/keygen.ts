@@ -169,11 +169,15 @@ export async function createHome(options: HomeOptions): Promise<HomeSummary> {
     return { ...summary, dir: out };
   } finally {
     // Gone after a whole-directory rename; what is left of a failed build goes with it.
-    try {
-      Deno.removeSync(staging, { recursive: true });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
+    removeIfPresent(staging);
+  }
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 
