@@ -151,7 +151,7 @@ export const CONNECTION_HELP = `Connection:
   -u, --username NAME    broker username (env SECMQTT_USERNAME)
   -P, --password PASS    broker password (env SECMQTT_PASSWORD; prefer --password-file)
   --password-file FILE   read the broker password from FILE (first line)
-  -i, --client-id ID     MQTT client id (default: role name plus random suffix)
+  -i, --client-id ID     MQTT client id (default: username, else role name, plus a random suffix)
   -q, --qos 0|1          QoS for publish and subscribe (default 1)
   --log FILE             append JSON Lines events to FILE (schema: docs/LOG.md)`;
 

@@ -176,6 +176,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const throttle = new LoginThrottle(limits.loginThrottle);
   const pendingByAddress = new Map<string, number>();
   let pendingTotal = 0;
+  /** Refusals waiting out their login backoff; dropped on close (aedes closes their clients anyway). */
+  const heldRefusals = new Set<ReturnType<typeof setTimeout>>();
 
   const loggedIn = (socket: net.Socket) => {
     const state = connections.get(socket);
@@ -228,7 +230,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       const error = new Error("not authorized") as Error & { returnCode: number };
       // 2 = identifier rejected, 5 = not authorised (MQTT 3.1.1 §3.2.2.3).
       error.returnCode = verdict.code === "CLIENT_ID_NOT_OWNED" ? 2 : 5;
-      setTimeout(() => done(error, false), delayMs);
+      const timer = setTimeout(() => {
+        heldRefusals.delete(timer);
+        done(error, false);
+      }, delayMs);
+      heldRefusals.add(timer);
       return;
     }
     usernames.set(client, username);
@@ -398,6 +404,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     close() {
       closed ??= (async () => {
         for (const socket of sockets) clearTimeout(connections.get(socket)?.connectTimer);
+        for (const timer of heldRefusals) clearTimeout(timer);
         const stopped = new Promise<void>((r) => server.close(() => r()));
         for (const socket of sockets) socket.destroy();
         await stopped;
