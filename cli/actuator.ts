@@ -16,7 +16,6 @@ import {
   parseFlags,
   UsageError,
 } from "./common.ts";
-import { MAX_PACKET_BYTES_AFTER_LOGIN } from "../transport/broker.ts";
 import { connectRole, untilAborted } from "./runtime.ts";
 import {
   SECURE_IDENTITY_FLAGS,
@@ -84,10 +83,7 @@ export const actuatorCommand: Command = {
     const setup = secure
       ? await secureActuatorSetup(flags.values, actuatorId, { windowMs, log, clock: systemClock, batchMs })
       : undefined;
-    const transport = await connectRole(conn, "actuator", {
-      clean: !secure,
-      maxPacketBytes: secure ? MAX_PACKET_BYTES_AFTER_LOGIN : undefined,
-    });
+    const transport = await connectRole(conn, "actuator", { clean: !secure });
     try {
       const actuator = await startActuator(
         {

@@ -29,7 +29,7 @@ export class RuntimeFailure extends Error {
 export async function connectRole(
   conn: ConnectionOptions,
   role: string,
-  extra: { clean?: boolean; reconnectPeriodMs?: number; maxPacketBytes?: number } = {},
+  extra: { clean?: boolean; reconnectPeriodMs?: number } = {},
 ): Promise<MqttTransport> {
   try {
     return await connectMqtt({

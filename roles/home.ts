@@ -14,7 +14,7 @@ import { homePaths } from "../store/home.ts";
 import { readKeyFileText } from "../store/keyfiles.ts";
 import { ReplayStore } from "../store/replay.ts";
 import { loadActuatorIdentity, loadSensorIdentity } from "../store/identity.ts";
-import { MAX_PACKET_BYTES_AFTER_LOGIN, startBroker } from "../transport/broker.ts";
+import { startBroker } from "../transport/broker.ts";
 import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../transport/client.ts";
 import { plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
@@ -156,7 +156,6 @@ export async function startSecureHome(
       clientId: ids.actuatorId,
       username: ids.actuatorId,
       password: readCredential(ids.keysDir, ids.actuatorId),
-      maxPacketBytes: MAX_PACKET_BYTES_AFTER_LOGIN,
     });
     const actuator = await startActuator({ topic: SECURE_TOPIC_FILTER, qos: 1, phase: "secure" }, {
       clock,
