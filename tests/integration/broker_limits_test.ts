@@ -3,7 +3,7 @@
  * are closed from their headers and barely move the broker's memory (measured in a child process),
  * a silent connection is closed by the connect timeout, pending connections are capped per address,
  * refused logins are answered later and later without locking the real device out, and an oversize
- * publish after login is never delivered. The actuator's client refuses an oversize packet too.
+ * publish after login is never delivered. The client wrapper's maxPacketBytes refuses an oversize packet too.
  */
 
 import assert from "node:assert/strict";
@@ -305,7 +305,7 @@ Deno.test("an oversize publish after login closes the sender and is never delive
   }
 });
 
-Deno.test("the actuator's client closes a connection whose broker sends an oversize packet", async () => {
+Deno.test("connectMqtt with maxPacketBytes closes a connection whose broker sends an oversize packet", async () => {
   // A fake broker: CONNACK, then the header of a 100 MiB PUBLISH and a first MiB of its body.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
