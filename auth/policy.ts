@@ -2,11 +2,14 @@
  * The embedded broker's policy from Mosquitto password and ACL files, with Mosquitto 2's semantics:
  * no anonymous clients, passwords checked against the file, publishes checked for `write` and
  * deliveries for `read`; subscriptions themselves are granted (Mosquitto filters what they deliver).
+ * On top of Mosquitto's file semantics, a client id must belong to the account that logs in with it
+ * (auth/client_id.ts), so no account can take over another's session.
  * @module
  */
 
 import type { BrokerPolicy } from "../transport/broker.ts";
 import { isAllowed, parseAcl } from "./acl.ts";
+import { checkClientId } from "./client_id.ts";
 import { parsePasswordFile, verifyPassword } from "./passwd.ts";
 import { SecmqttError } from "../core/errors.ts";
 
@@ -39,17 +42,22 @@ function readConfig(path: string): string {
  * @example
  * ```ts
  * const policy = brokerPolicy(passwdText, aclText);
- * policy.authenticate("door-sensor-1", passwordBytes, "c1"); // { ok: true }
+ * policy.authenticate("door-sensor-1", passwordBytes, "door-sensor-1"); // { ok: true }
+ * policy.authenticate("mallory", malloryPassword, "door-actuator"); // { ok: false, code: "CLIENT_ID_NOT_OWNED", owner: "door-actuator" }
  * ```
  */
 export function brokerPolicy(passwordText: string, aclText: string): BrokerPolicy {
   const passwords = parsePasswordFile(passwordText);
+  const accounts = new Set(passwords.entries.map((e) => e.username));
   const acl = parseAcl(aclText);
   return {
-    authenticate(username, password) {
+    authenticate(username, password, clientId) {
       if (username === undefined || password === undefined) return { ok: false, code: "ANONYMOUS" };
       const check = verifyPassword(passwords, username, decoder.decode(password));
-      return check.ok ? { ok: true } : { ok: false, code: "NOT_AUTHORIZED" };
+      if (!check.ok) return { ok: false, code: "NOT_AUTHORIZED" };
+      // Only after the password: a stranger learns nothing about which client ids are whose.
+      const id = checkClientId(username, clientId, accounts);
+      return id.ok ? { ok: true } : { ok: false, code: "CLIENT_ID_NOT_OWNED", owner: id.owner };
     },
     authorize({ username, clientId, topic, access }) {
       if (access === "subscribe") return true;

@@ -54,7 +54,7 @@ export const CONNECTION_FLAGS = {
     short: "i",
     placeholder: "ID",
     help: "MQTT client id",
-    defaultText: "role name plus random suffix",
+    defaultText: "username, else role name, plus a random suffix",
   }),
   qos: flag.choice({ short: "q", choices: QOS_LEVELS, default: "1", help: "QoS for publish and subscribe" }),
   ...LOG_FLAGS,

@@ -63,7 +63,8 @@ export async function connectRole(
       url: conn.url,
       username: conn.username,
       password: conn.password,
-      clientId: conn.clientId ?? `${role}-${crypto.randomUUID().slice(0, 6)}`,
+      // A secure broker accepts only client ids in the account's own namespace (auth/client_id.ts).
+      clientId: conn.clientId ?? `${conn.username ?? role}-${crypto.randomUUID().slice(0, 6)}`,
       ca: conn.ca,
       ...extra,
     },

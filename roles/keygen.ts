@@ -5,6 +5,7 @@
  */
 
 import { mkdirSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { type AclFile, formatAcl } from "../auth/acl.ts";
 import { createPasswordFile } from "../auth/passwd.ts";
 import { toBase64Url } from "../crypto/codec.ts";
@@ -52,6 +53,56 @@ export interface HomeSummary {
   files: number;
 }
 
+/**
+ * Ids keygen accepts for sensors, the actuator and the attacker account. They become file names in the
+ * home and broker usernames, so nothing that could leave the directory (`/`, `..`) or surprise a
+ * Mosquitto file (`:`, spaces, upper case next to lower case) gets through.
+ */
+export const HOME_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** An id given to keygen is unusable; the CLI prints it as one line and exits 2. */
+export class HomeIdError extends Error {
+  /** Stable code. */
+  readonly code = "CONFIG_INVALID_ID";
+  /** @param message one line naming the flag, the id and the fix */
+  constructor(message: string) {
+    super(message);
+    this.name = "HomeIdError";
+  }
+}
+
+/**
+ * Checks every id of a home before anything is written: each must match {@link HOME_ID_PATTERN}, and
+ * no two may be equal (they would share key files or a broker account). Throws {@link HomeIdError}.
+ * @example
+ * ```ts
+ * checkHomeIds({ sensors: ["../escaped"], actuatorId: "door-actuator" }); // throws HomeIdError
+ * ```
+ */
+export function checkHomeIds(ids: Pick<HomeOptions, "sensors" | "actuatorId" | "attacker">): void {
+  const named: [flag: string, id: string][] = [
+    ...ids.sensors.map((id): [string, string] => ["--sensor", id]),
+    ["--actuator", ids.actuatorId],
+    ...(ids.attacker !== undefined ? [["--attacker", ids.attacker] as [string, string]] : []),
+  ];
+  const seen = new Map<string, string>();
+  for (const [flag, id] of named) {
+    if (!HOME_ID_PATTERN.test(id)) {
+      throw new HomeIdError(
+        `${flag} ${JSON.stringify(id)} is not a valid id: use 1 to 63 of a-z, 0-9, '_' and '-', ` +
+          `starting with a letter or digit`,
+      );
+    }
+    const first = seen.get(id);
+    if (first !== undefined) {
+      throw new HomeIdError(
+        `${flag} ${JSON.stringify(id)} is already used by ${first}: give every device its own id`,
+      );
+    }
+    seen.set(id, flag);
+  }
+}
+
 /** Broker password length in random bytes (base64url-encoded into the credential file). */
 export const BROKER_PASSWORD_BYTES = 24;
 
@@ -79,27 +130,85 @@ export function homeAcl(sensors: string[], actuatorId: string, attacker?: string
 }
 
 /**
- * Creates a home directory. Refuses to touch an existing home unless `force`.
+ * Creates a home directory. Refuses to touch an existing home unless `force`. Every id is checked before
+ * anything is written, and the home is built in a staging directory and then renamed into place, so a
+ * failure leaves no half-written home behind.
  * @example
  * ```ts
  * await createHome({ outDir: "keys", sensors: ["door-sensor-1"], actuatorId: "door-actuator", suite: SUITE_DSA, force: false });
  * ```
  */
 export async function createHome(options: HomeOptions): Promise<HomeSummary> {
-  const paths = homePaths(options.outDir);
-  const force = options.force;
-  if (!force) {
+  checkHomeIds(options);
+  const out = options.outDir;
+  const trustPath = homePaths(out).trust;
+  if (!options.force) {
     try {
-      Deno.statSync(paths.trust);
+      Deno.statSync(trustPath);
       throw new KeyFileError(
         "KEY_FILE_EXISTS",
-        paths.trust,
-        `${paths.trust} exists; use --force to replace the home`,
+        trustPath,
+        `${trustPath} exists; use --force to replace the home`,
       );
     } catch (error) {
       if (error instanceof KeyFileError) throw error;
     }
   }
+  const exists = isDirectory(out);
+  // Beside --out when it is new, so one rename installs it; inside it when it exists (it may be a
+  // mount point, as the compose stack's /keys is, which cannot be replaced by a rename).
+  const suffix = toBase64Url(crypto.getRandomValues(new Uint8Array(6)));
+  if (!exists) mkdirSync(dirname(out), { recursive: true });
+  const staging = exists
+    ? join(out, `.keygen-${suffix}`)
+    : join(dirname(out), `.${basename(out)}.keygen-${suffix}`);
+  mkdirSync(staging, { mode: 0o700 });
+  try {
+    const summary = await writeHome(staging, options);
+    installHome(staging, out, exists);
+    return { ...summary, dir: out };
+  } finally {
+    // Gone after a whole-directory rename; what is left of a failed build goes with it.
+    removeIfPresent(staging);
+  }
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Moves a finished home from `staging` to `out`: one rename when `out` is new, else entry by entry. */
+function installHome(staging: string, out: string, outExists: boolean): void {
+  if (!outExists) {
+    Deno.renameSync(staging, out);
+    return;
+  }
+  for (const entry of Deno.readDirSync(staging)) {
+    const target = join(out, entry.name);
+    // A rename replaces a file but not a non-empty directory (credentials/ of the replaced home).
+    if (entry.isDirectory && isDirectory(target)) Deno.removeSync(target, { recursive: true });
+    Deno.renameSync(join(staging, entry.name), target);
+  }
+  Deno.chmodSync(out, 0o700);
+}
+
+/** Writes every file of a home into the fresh directory `dir`. */
+async function writeHome(dir: string, options: HomeOptions): Promise<HomeSummary> {
+  const paths = homePaths(dir);
+  const force = false; // `dir` is new and empty
   mkdirSync(paths.credentialsDir, { recursive: true, mode: 0o700 });
   Deno.chmodSync(paths.dir, 0o700);
   let files = 0;
@@ -139,8 +248,9 @@ export async function createHome(options: HomeOptions): Promise<HomeSummary> {
     writeSecretFile(paths.credential(username), password + "\n", { force });
     files++;
   }
-  // Mosquitto reads these as its own user, so they are not secret-mode; they hold only salted hashes.
-  writePublicFile(paths.passwd, createPasswordFile(users), { force });
+  // Salted hashes, but a readable one invites offline guessing: 0600, like the keys. A Mosquitto that
+  // drops to its own user needs a copy it owns (the compose stack's broker-auth service makes one).
+  writeSecretFile(paths.passwd, createPasswordFile(users), { force });
   writePublicFile(paths.acl, formatAcl(homeAcl(options.sensors, options.actuatorId, options.attacker)), {
     force,
   });

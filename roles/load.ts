@@ -324,7 +324,8 @@ async function setUpSensors(
     transports.push(
       ...await Promise.all(
         ids.map((id) =>
-          connectMqtt({ url: brokerUrl, clientId: `load-${id}`, ...readCredential(paths, id) })
+          // the account's own namespace (auth/client_id.ts)
+          connectMqtt({ url: brokerUrl, clientId: `${id}-load`, ...readCredential(paths, id) })
         ),
       ),
     );

@@ -15,6 +15,7 @@
 import { fromPem, utf8Encode } from "../crypto/codec.ts";
 import { writeFileAtomic } from "./keyfiles.ts";
 import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { validateTrustKeys } from "./trust_validate.ts";
 
 /** The only trust list format version this code reads and writes. */
 export const TRUST_LIST_VERSION = 1;
@@ -179,7 +180,7 @@ export function loadTrustList(path: string): TrustList {
       cause: error,
     });
   }
-  return parseTrustList(text, path);
+  return validateTrustKeys(parseTrustList(text, path), path);
 }
 
 /**

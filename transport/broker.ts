@@ -2,6 +2,14 @@
  * The embedded MQTT 3.1.1 broker (aedes over node:net): no setup, loopback by default, with an optional
  * policy that enforces Mosquitto-style password and ACL files (see auth/). Every connect, subscribe,
  * publish and refusal is logged.
+ *
+ * With a policy (secure mode) the broker also bounds what a connection can cost before it has logged in:
+ * packet sizes are checked from each fixed header before aedes buffers a byte of the body
+ * (transport/frame_guard.ts), a connection must deliver its CONNECT within a timeout, connections are
+ * capped in total and while they are still logging in (in total and per remote address), and every
+ * refused login is answered late (auth/login_throttle.ts). It refuses a client id that is not the
+ * account's own, and retained publishes (Mosquitto's `retain_available false`). Without a policy
+ * (Phase I) none of this applies: the insecure broker stays the deliberately open baseline.
  * @module
  */
 
@@ -9,21 +17,70 @@ import net from "node:net";
 import { Aedes } from "aedes";
 import type { Log } from "../log/jsonl.ts";
 import { SecmqttError } from "../core/errors.ts";
+import { LoginThrottle, type LoginThrottleOptions } from "../auth/login_throttle.ts";
+import { MqttFrameGuard } from "./frame_guard.ts";
 
 /** What a client may do with a topic. */
 export type TopicAccess = "read" | "write" | "subscribe";
 
+/** Why the policy refused a CONNECT; `owner` names the account whose client id was asked for. */
+export type AuthRefusal =
+  | { ok: false; code: "NOT_AUTHORIZED" | "ANONYMOUS" }
+  | { ok: false; code: "CLIENT_ID_NOT_OWNED"; owner: string | undefined };
+
 /** Authentication and authorisation decisions for the embedded broker. */
 export interface BrokerPolicy {
-  /** Decides whether a CONNECT with these credentials is accepted. */
+  /** Decides whether a CONNECT with these credentials and this client id is accepted. */
   authenticate(
     username: string | undefined,
     password: Uint8Array | undefined,
     clientId: string,
-  ): { ok: true } | { ok: false; code: "NOT_AUTHORIZED" | "ANONYMOUS" };
+  ): { ok: true } | AuthRefusal;
   /** Decides whether `username`/`clientId` may publish to, subscribe to, or receive `topic`. */
   authorize(request: { username?: string; clientId: string; topic: string; access: TopicAccess }): boolean;
 }
+
+/** Largest packet a client may send before it has logged in: Mosquitto's `max_packet_size` in broker-config/mosquitto.secure.conf. */
+export const MAX_PACKET_BYTES_BEFORE_LOGIN = 65_536;
+
+/**
+ * Largest packet a logged-in client may send. An envelope is at most 8 KiB; this leaves room for the
+ * secure attack suite's 64 KiB `malformed/oversize` probe, which must reach the actuator to be refused
+ * there, and still stops the 100 MiB publishes a device account could otherwise push.
+ */
+export const MAX_PACKET_BYTES_AFTER_LOGIN = 256 * 1024;
+
+/** Limits of a secure broker; see {@link DEFAULT_BROKER_LIMITS}. */
+export interface BrokerLimits {
+  /** Largest whole packet (fixed header included) before login. */
+  maxPacketBytesBeforeLogin: number;
+  /** Largest whole packet after login. */
+  maxPacketBytesAfterLogin: number;
+  /** A connection that has not delivered its whole CONNECT within this is closed. */
+  connectTimeoutMs: number;
+  /** Open connections, logged in or not. */
+  maxConnections: number;
+  /** Connections that have not logged in yet. */
+  maxPendingConnections: number;
+  /**
+   * Connections from one remote address that have not logged in yet. Logged-in connections are not
+   * capped per address: the lab runs every device on loopback, and a fleet behind one NAT is normal.
+   */
+  maxPendingPerAddress: number;
+  /** Backoff of refused logins. */
+  loginThrottle: LoginThrottleOptions;
+}
+
+/** The limits a secure broker uses unless told otherwise. */
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  maxPacketBytesBeforeLogin: MAX_PACKET_BYTES_BEFORE_LOGIN,
+  maxPacketBytesAfterLogin: MAX_PACKET_BYTES_AFTER_LOGIN,
+  connectTimeoutMs: 10_000,
+  maxConnections: 10_000,
+  maxPendingConnections: 256,
+  maxPendingPerAddress: 64,
+  loginThrottle: {},
+};
 
 /** Options for {@link startBroker}. */
 export interface BrokerOptions {
@@ -37,6 +94,8 @@ export interface BrokerOptions {
   policy?: BrokerPolicy;
   /** Log each routed message (default true; the load test turns it off). */
   logMessages?: boolean;
+  /** Overrides of {@link DEFAULT_BROKER_LIMITS}; they apply only with a policy. */
+  limits?: Partial<BrokerLimits>;
 }
 
 /** A running embedded broker. */
@@ -68,6 +127,15 @@ export class BrokerError extends SecmqttError {
 // deno-lint-ignore no-explicit-any
 type AedesClient = any;
 
+/** What the secure broker tracks per connection until it closes. */
+interface ConnectionState {
+  address: string;
+  loggedIn: boolean;
+  /** Whether it has left the not-yet-logged-in count. */
+  released: boolean;
+  connectTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** The aedes hooks we set, typed loosely: aedes' own typings disagree with its documented callbacks. */
 interface AedesHooks {
   authenticate: (
@@ -76,7 +144,11 @@ interface AedesHooks {
     password: Uint8Array | undefined,
     done: (e: Error | null, ok: boolean) => void,
   ) => void;
-  authorizePublish: (client: AedesClient, packet: { topic: string }, done: (e: Error | null) => void) => void;
+  authorizePublish: (
+    client: AedesClient,
+    packet: { topic: string; retain?: boolean },
+    done: (e: Error | null) => void,
+  ) => void;
   authorizeSubscribe: (
     client: AedesClient,
     sub: { topic: string; qos: number },
@@ -98,23 +170,78 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const host = options.host ?? "127.0.0.1";
   const { log, policy } = options;
   const logMessages = options.logMessages ?? true;
-  const aedes = await Aedes.createBroker();
+  const limits: BrokerLimits = { ...DEFAULT_BROKER_LIMITS, ...options.limits };
+  // aedes has its own CONNECT timer; ours closes first and logs, aedes' stays as a backstop.
+  const aedes = await Aedes.createBroker(policy ? { connectTimeout: limits.connectTimeoutMs * 2 } : {});
   const hooks = aedes as unknown as AedesHooks;
   const usernames = new WeakMap<object, string | undefined>();
+  const connections = new WeakMap<object, ConnectionState>();
+  const throttle = new LoginThrottle(limits.loginThrottle);
+  const pendingByAddress = new Map<string, number>();
+  let pendingTotal = 0;
+  /** Refusals waiting out their login backoff; dropped on close (aedes closes their clients anyway). */
+  const heldRefusals = new Set<ReturnType<typeof setTimeout>>();
+
+  const loggedIn = (socket: net.Socket) => {
+    const state = connections.get(socket);
+    if (!state || state.loggedIn) return;
+    state.loggedIn = true;
+    clearTimeout(state.connectTimer);
+    release(state);
+  };
+  const release = (state: ConnectionState) => {
+    if (state.released) return;
+    state.released = true;
+    pendingTotal--;
+    const left = (pendingByAddress.get(state.address) ?? 1) - 1;
+    if (left === 0) pendingByAddress.delete(state.address);
+    else pendingByAddress.set(state.address, left);
+  };
 
   hooks.authenticate = (client, username, password, done) => {
     if (!policy) {
       usernames.set(client, username);
       return done(null, true);
     }
+    const address = connections.get(client.conn)?.address ?? null;
     const verdict = policy.authenticate(username || undefined, password, client.id);
     if (!verdict.ok) {
-      log.event("auth_failed", { client_id: client.id, username: username ?? null, code: verdict.code });
+      const delayMs = throttle.recordFailure(
+        [`address:${address}`, ...(username ? [`user:${username}`] : [])],
+        Date.now(),
+      );
+      if (verdict.code === "CLIENT_ID_NOT_OWNED") {
+        // A takeover attempt by an account that knows its own password: refused before aedes would
+        // close the owner's connection and hand its session over.
+        log.event("broker_denied", {
+          code: verdict.code,
+          client_id: client.id,
+          username: username ?? null,
+          owner: verdict.owner ?? null,
+          address,
+          delay_ms: delayMs,
+        });
+      } else {
+        log.event("auth_failed", {
+          client_id: client.id,
+          username: username ?? null,
+          code: verdict.code,
+          address,
+          delay_ms: delayMs,
+        });
+      }
       const error = new Error("not authorized") as Error & { returnCode: number };
-      error.returnCode = 5;
-      return done(error, false);
+      // 2 = identifier rejected, 5 = not authorised (MQTT 3.1.1 §3.2.2.3).
+      error.returnCode = verdict.code === "CLIENT_ID_NOT_OWNED" ? 2 : 5;
+      const timer = setTimeout(() => {
+        heldRefusals.delete(timer);
+        done(error, false);
+      }, delayMs);
+      heldRefusals.add(timer);
+      return;
     }
     usernames.set(client, username);
+    loggedIn(client.conn);
     done(null, true);
   };
 
@@ -122,6 +249,18 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     if (packet.topic.startsWith("$SYS")) return done(new Error("$SYS topics are reserved"));
     if (client && policy) {
       const username = usernames.get(client);
+      if (packet.retain) {
+        // A retained message would reach every later subscriber, the actuator after each restart
+        // included; Mosquitto's `retain_available false` disconnects the client, and so does aedes here.
+        log.event("broker_denied", {
+          code: "RETAIN_REFUSED",
+          client_id: client.id,
+          username: username ?? null,
+          topic: packet.topic,
+          address: connections.get(client.conn)?.address ?? null,
+        });
+        return done(new Error("retained messages are not available"));
+      }
       if (!policy.authorize({ username, clientId: client.id, topic: packet.topic, access: "write" })) {
         log.event("acl_denied", {
           client_id: client.id,
@@ -180,11 +319,66 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   const sockets = new Set<net.Socket>();
+  const admit = (socket: net.Socket): boolean => {
+    const address = socket.remoteAddress ?? "unknown";
+    const refusal = sockets.size >= limits.maxConnections
+      ? { code: "TOO_MANY_CONNECTIONS", limit: limits.maxConnections }
+      : pendingTotal >= limits.maxPendingConnections
+      ? { code: "TOO_MANY_PENDING", limit: limits.maxPendingConnections }
+      : (pendingByAddress.get(address) ?? 0) >= limits.maxPendingPerAddress
+      ? { code: "TOO_MANY_PENDING_FROM_ADDRESS", limit: limits.maxPendingPerAddress }
+      : undefined;
+    if (refusal) {
+      log.event("broker_denied", { ...refusal, address });
+      socket.destroy();
+      return false;
+    }
+    const state: ConnectionState = { address, loggedIn: false, released: false, connectTimer: undefined };
+    connections.set(socket, state);
+    pendingTotal++;
+    pendingByAddress.set(address, (pendingByAddress.get(address) ?? 0) + 1);
+    state.connectTimer = setTimeout(() => {
+      log.event("broker_denied", { code: "CONNECT_TIMEOUT", address, limit_ms: limits.connectTimeoutMs });
+      socket.destroy();
+    }, limits.connectTimeoutMs);
+    socket.on("close", () => {
+      clearTimeout(state.connectTimer);
+      release(state);
+    });
+    const guard = new MqttFrameGuard(() =>
+      state.loggedIn ? limits.maxPacketBytesAfterLogin : limits.maxPacketBytesBeforeLogin
+    );
+    guardedReads(socket, (chunk) => {
+      const verdict = guard.feed(chunk);
+      if (verdict.ok) {
+        if (verdict.connectReceived) clearTimeout(state.connectTimer);
+        return true;
+      }
+      log.event("broker_denied", {
+        code: verdict.code,
+        address,
+        logged_in: state.loggedIn,
+        ...(verdict.code === "PACKET_TOO_LARGE"
+          ? { declared_bytes: verdict.declaredBytes, limit_bytes: verdict.limitBytes }
+          : verdict.code === "FIRST_NOT_CONNECT"
+          ? { packet_type: verdict.packetType }
+          : {}),
+      });
+      socket.destroy();
+      return false;
+    });
+    return true;
+  };
+
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    drainingReads(socket);
+    if (policy) {
+      if (!admit(socket)) return;
+    } else {
+      drainingReads(socket);
+    }
     aedes.handle(socket);
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -212,6 +406,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     url: `mqtt://${host}:${port}`,
     close() {
       closed ??= (async () => {
+        for (const socket of sockets) clearTimeout(connections.get(socket)?.connectTimer);
+        for (const timer of heldRefusals) clearTimeout(timer);
         const stopped = new Promise<void>((r) => server.close(() => r()));
         for (const socket of sockets) socket.destroy();
         await stopped;
@@ -229,11 +425,24 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
  * the buffer is empty restores Node's behaviour.
  */
 function drainingReads(socket: net.Socket): void {
+  guardedReads(socket, () => true);
+}
+
+/**
+ * {@link drainingReads}, with every chunk shown to `inspect` before aedes gets it: this is the one place
+ * all input passes through, so a refused chunk (false) is never parsed or buffered by aedes.
+ */
+function guardedReads(socket: net.Socket, inspect: (chunk: Uint8Array) => boolean): void {
   const readOnce = socket.read.bind(socket);
   socket.read = ((size?: number) => {
-    if (size !== undefined && size !== null) return readOnce(size);
     const chunks: Buffer[] = [];
-    for (let chunk = readOnce(); chunk !== null; chunk = readOnce()) chunks.push(chunk);
+    if (size !== undefined && size !== null) {
+      const chunk = readOnce(size);
+      if (chunk !== null) chunks.push(chunk);
+    } else {
+      for (let chunk = readOnce(); chunk !== null; chunk = readOnce()) chunks.push(chunk);
+    }
+    for (const chunk of chunks) if (!inspect(chunk)) return null;
     return chunks.length === 0 ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }) as typeof socket.read;
 }

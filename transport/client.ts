@@ -6,6 +6,7 @@
 
 import mqtt from "mqtt";
 import { SecmqttError } from "../core/errors.ts";
+import { MqttFrameGuard } from "./frame_guard.ts";
 
 /** Options for {@link connectMqtt}; defaults follow MQTT.js. */
 export interface MqttConnectOptions {
@@ -20,7 +21,7 @@ export interface MqttConnectOptions {
   username?: string;
   /** Broker password. */
   password?: string;
-  /** Client id; default `secmqtt-<random>`. */
+  /** Client id; default `<username>-<random>`, or `secmqtt-<random>` without a username. */
   clientId?: string;
   /** Start a clean session (default true). False keeps QoS 1 subscriptions across reconnects. */
   clean?: boolean;
@@ -30,6 +31,11 @@ export interface MqttConnectOptions {
   connectTimeoutMs?: number;
   /** Keepalive in seconds (default 30). */
   keepaliveSeconds?: number;
+  /**
+   * Largest packet accepted from the broker, fixed header included; a bigger one closes the connection
+   * as soon as its header arrives, before MQTT.js buffers its body. Default: no limit (Phase I).
+   */
+  maxPacketBytes?: number;
 }
 
 /** How long {@link MqttTransport.close} waits for in-flight messages before closing anyway. */
@@ -96,7 +102,8 @@ export class TransportError extends SecmqttError {
  * ```
  */
 export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport> {
-  const clientId = options.clientId ?? `secmqtt-${crypto.randomUUID().slice(0, 8)}`;
+  // With a username, in the account's own namespace, as a secure broker requires (auth/client_id.ts).
+  const clientId = options.clientId ?? `${options.username ?? "secmqtt"}-${crypto.randomUUID().slice(0, 8)}`;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   const client = mqtt.connect(options.url, {
     clientId,
@@ -111,6 +118,7 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
     ...(options.ca !== undefined ? { ca: options.ca } : {}),
     rejectUnauthorized: true,
   });
+  if (options.maxPacketBytes !== undefined) refuseOversizePackets(client, options.maxPacketBytes);
   const stateHandlers: ((s: "connected" | "reconnecting" | "offline" | "closed") => void)[] = [];
   // A resumed session's queued messages arrive right after CONNACK, before the caller can register a
   // handler; they are held here (already acknowledged to the broker) and handed to the first handler.
@@ -223,6 +231,35 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
     client.once("connect", onConnect);
     client.once("error", onError);
   });
+}
+
+/**
+ * MQTT.js checks packet sizes only for MQTT 5 and only once a packet is parsed, that is after buffering
+ * it whole. This looks at each fixed header as the bytes arrive instead, on the current stream and on
+ * every stream MQTT.js builds when it reconnects.
+ */
+function refuseOversizePackets(client: mqtt.MqttClient, maxPacketBytes: number): void {
+  type Stream = { prependListener(e: "data", f: (c: Uint8Array) => void): void; destroy(e: Error): void };
+  const watch = (stream: Stream) => {
+    const guard = new MqttFrameGuard(() => maxPacketBytes, { connectFirst: false });
+    stream.prependListener("data", (chunk) => {
+      const verdict = guard.feed(chunk);
+      if (!verdict.ok) {
+        const detail = verdict.code === "PACKET_TOO_LARGE"
+          ? `a ${verdict.declaredBytes}-byte packet, over the ${verdict.limitBytes}-byte limit`
+          : "a malformed packet length";
+        stream.destroy(new Error(`broker sent ${detail}`));
+      }
+    });
+  };
+  const holder = client as unknown as { stream: Stream; streamBuilder: (c: unknown) => Stream };
+  watch(holder.stream);
+  const build = holder.streamBuilder;
+  holder.streamBuilder = (c) => {
+    const stream = build(c);
+    watch(stream);
+    return stream;
+  };
 }
 
 function toBuffer(bytes: Uint8Array) {

@@ -39,7 +39,7 @@ for (const kind of ["embedded", "mosquitto"] as const) {
       // A wiretap with the attacker's credentials records every envelope, to replay them all at the end.
       const tap = await connectMqtt({
         url: broker.url,
-        clientId: "tap",
+        clientId: "mallory-tap",
         username: "mallory",
         password: credential(dir, "mallory"),
       });
@@ -101,7 +101,7 @@ for (const kind of ["embedded", "mosquitto"] as const) {
         // Replay everything ever seen on the wire.
         const replayer = await connectMqtt({
           url: broker.url,
-          clientId: "replayer",
+          clientId: "mallory-replayer",
           username: "mallory",
           password: credential(dir, "mallory"),
         });

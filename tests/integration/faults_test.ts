@@ -294,7 +294,7 @@ Deno.test({
     const random = seededRandom(Number(Deno.env.get("FAULTS_SEED") ?? 7));
     const tap = await connectMqtt({
       url: broker.url,
-      clientId: "wiretap",
+      clientId: "mallory-wiretap",
       username: "mallory",
       password: credential(home, "mallory"),
     });
@@ -379,7 +379,7 @@ Deno.test({
       const verdictsBefore = ofEvent(beforeReplay, ...VERDICTS).length;
       const attacker = await connectMqtt({
         url: broker.url,
-        clientId: "replayer",
+        clientId: "mallory-replayer",
         username: "mallory",
         password: credential(home, "mallory"),
       });

@@ -167,7 +167,7 @@ for (const kind of ["cheap", "forged"] as const) {
       ]);
       const tap = await connectMqtt({
         url: broker.url,
-        clientId: "tap",
+        clientId: "mallory-tap",
         username: "mallory",
         password: credential(home, "mallory"),
       });

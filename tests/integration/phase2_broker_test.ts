@@ -76,7 +76,7 @@ for (const kind of ["embedded", "mosquitto"] as const) {
         await mallory.publish("home/secure/window", "not allowed", { qos: 0 }).catch(() => {});
         await mallory.close().catch(() => {});
         const sensorOther = await home.connect({
-          clientId: "s2",
+          clientId: "door-sensor-1-s2",
           username: "door-sensor-1",
           password: credential(dir, "door-sensor-1"),
         });
