@@ -146,7 +146,17 @@ ${Object.values(TIMING_TARGETS).map((t) => `  ${t.name.padEnd(21)} ${t.summary}`
     const { options, json, values } = timingOptions(flags);
     const log = openLogFromFlags(values, "timing");
     try {
-      const report = await runTiming(options, { log, signal: io.signal });
+      const started = performance.now();
+      const report = await runTiming(options, {
+        log,
+        signal: io.signal,
+        progress: io.isTerminal ? (line) => io.err(line) : undefined,
+      });
+      io.err(
+        `timing: ${report.results.length} target(s)${report.recovery.length > 0 ? " and recovery" : ""} in ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        } s`,
+      );
       if (json) io.out(JSON.stringify(report, null, 2));
       else formatTimingReport(report).forEach((line) => io.out(line));
       const expected = report.results.every((r) => {

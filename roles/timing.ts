@@ -97,6 +97,8 @@ export interface TimingDeps {
   randomBytes?: RandomBytes;
   /** Stops the run between measurements. */
   signal?: AbortSignal;
+  /** Told after each batch and each recovery ("dsa-sign: batch 2/5, t = -0.31"), for long runs. */
+  progress?: (line: string) => void;
 }
 
 /** Percentiles (ns per call) of one class's kept measurements. */
@@ -274,7 +276,9 @@ export async function runTiming(options: TimingOptions, deps: TimingDeps): Promi
     const runs: BatchMeasurement[] = [];
     for (let b = 0; b < batches && !deps.signal?.aborted; b++) {
       if (b > 0) probe.renew?.();
-      runs.push(await measureClasses(probe, samples * 2, calls, now, randomBytes));
+      const run = await measureClasses(probe, samples * 2, calls, now, randomBytes);
+      runs.push(run);
+      deps.progress?.(`timing: ${target.name}: batch ${b + 1}/${batches} measured`);
       await yieldToEventLoop();
     }
     if (runs.length === 0) break;
@@ -296,6 +300,7 @@ export async function runTiming(options: TimingOptions, deps: TimingDeps): Promi
         ...await recoverSecret(fn, recoverySecret, budget, now, deps.signal),
       };
       deps.log.event("recovery_result", { ...result });
+      deps.progress?.(`timing: recovery via ${describeRecovery(result)}`);
       recovery.push(result);
     }
   }

@@ -98,3 +98,16 @@ Deno.test("describeRecovery says whether the secret was complete, the budget ran
     "f: 3/16 bytes recovered: stopped after 40 of 100 comparison calls",
   );
 });
+
+Deno.test("runTiming tells its progress after each batch when asked", async () => {
+  const lines: string[] = [];
+  const { log } = memoryLog();
+  await runTiming({ samples: 100, batches: 2, targets: ["constant-time-equal"] }, {
+    log,
+    progress: (line) => lines.push(line),
+  });
+  assert.deepEqual(lines, [
+    "timing: constant-time-equal: batch 1/2 measured",
+    "timing: constant-time-equal: batch 2/2 measured",
+  ]);
+});
