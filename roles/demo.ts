@@ -171,7 +171,12 @@ export async function runDemo(
   await attackerT2.close();
   await home2.close();
   log2.close();
-  progress(`Phase II  ${attack2.sent} malicious messages sent, ${attack2.refused} refused by the broker`);
+  // The same count the report's attack table adds up: every attempt of every class, whether it reached the
+  // actuator's topic or was refused by the broker first.
+  progress(
+    `Phase II  ${attack2.sent + attack2.refused} attack attempts: ${attack2.sent} published, ` +
+      `${attack2.refused} refused by the broker (login or ACL)`,
+  );
 
   progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");
   const logT = openLog(logs.timing, "timing");
