@@ -170,15 +170,17 @@ export async function startSecureHome(
         nextCounter: () => sensor.nextCounter(),
       }),
     async restartActuator() {
-      await current.actuator.idle();
+      // Stop taking messages first, then finish those already taken, and only then close the replay state:
+      // a message that arrived between "idle" and the disconnect would otherwise meet a closed store.
       await current.transport.close();
+      await current.actuator.idle();
       current.wiring.close();
       log.forRole("actuator").event("role_stopped", { reason: "restart", ...current.actuator.stats });
       current = await startSecureActuator();
     },
     async close() {
-      await current.actuator.idle();
       await Promise.all([current.transport.close(), sensorT.close()]);
+      await current.actuator.idle();
       current.wiring.close();
       sensor.close();
       await embedded?.close();
