@@ -5,6 +5,8 @@
 
 import { type CliIO, type Command, parseFlags, UsageError } from "./common.ts";
 import type { BenchTable } from "../metrics/report.ts";
+import { NoRecordsError } from "../metrics/errors.ts";
+import { ProgressLines } from "../metrics/progress.ts";
 import { writeReport } from "../metrics/write.ts";
 
 const HELP = `secmqtt metrics — turn JSONL logs into metrics.json, summary.md and report.html
@@ -104,7 +106,19 @@ export const metricsCommand: Command = {
       }
       benchTable = parseBenchTable(text);
     }
-    const { metrics, summary, paths } = await writeReport({ logs, outDir, benchTable });
+    const progress = new ProgressLines({
+      now: () => Date.now(),
+      write: io.err,
+      live: Deno.stderr.isTerminal(),
+    });
+    const written = await writeReport({ logs, outDir, benchTable, onProgress: (p) => progress.update(p) })
+      .catch((error) => error instanceof NoRecordsError ? error : Promise.reject(error));
+    progress.finish(written instanceof NoRecordsError ? "no records" : `${written.metrics.records} records`);
+    if (written instanceof NoRecordsError) {
+      io.err(`secmqtt metrics: ${written.message}`);
+      return written.exitCode;
+    }
+    const { metrics, summary, paths } = written;
     io.out(`wrote ${paths.json}`);
     io.out(`wrote ${paths.summary}`);
     io.out(`wrote ${paths.html}`);
