@@ -114,18 +114,18 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Shares of a latency CDF that the chart marks and labels: the median and the tail. */
-const CDF_MARKS: readonly { share: number; label: string; side: "left" | "right" }[] = [
-  { share: 0.5, label: "p50", side: "left" },
-  { share: 0.99, label: "p99", side: "left" },
-  // The maximum sits just beside the p99: its label goes to the other side so the two never overlap.
-  { share: 1, label: "max", side: "right" },
+/** Shares of a latency CDF that the chart marks, each with its own marker shape: the median and the tail. */
+const CDF_MARKS: readonly { share: number; label: string; shape: string }[] = [
+  { share: 0.5, label: "p50", shape: "circle" },
+  { share: 0.99, label: "p99", shape: "square" },
+  { share: 1, label: "max", shape: "triangle-up" },
 ];
 
 /**
  * Cumulative distribution of action latency, one line per phase on one log-scale axis, so a median of
- * 2 ms and a tail of 300 ms are both readable; the median, p99 and maximum are marked and labelled with
- * their value. Phases differ by colour and by dash. `undefined` when no phase has latencies.
+ * 2 ms and a tail of 300 ms are both readable. The median, p99 and maximum are marked (one marker shape
+ * each) and their values are in the legend, where they cannot collide with the other phase's curve.
+ * Phases differ by colour and by dash. `undefined` when no phase has latencies.
  * @example
  * ```ts
  * const spec = latencyCdfChartSpec(metrics.latency_ms);
@@ -133,25 +133,22 @@ const CDF_MARKS: readonly { share: number; label: string; side: "left" | "right"
  */
 export function latencyCdfChartSpec(latency: Record<string, Distribution>): TopLevelSpec | undefined {
   const line: { phase: string; share: number; ms: number }[] = [];
-  const marks: { phase: string; share: number; ms: number; label: string; side: string }[] = [];
+  const marks: { phase: string; share: number; ms: number; marker: string }[] = [];
   for (const [phase, d] of Object.entries(latency)) {
     // A log axis cannot show 0 ms; such points (if any) are left out rather than bent onto the axis.
     const points = (d.cdf ?? []).filter(([, value]) => value > 0);
     if (d.count === 0 || points.length === 0) continue;
-    const name = `${phase} (n=${d.count})`;
-    for (const [share, value] of points) line.push({ phase: name, share, ms: value });
+    const figures: string[] = [];
+    const phaseMarks: { share: number; ms: number; marker: string }[] = [];
     for (const m of CDF_MARKS) {
       const point = points.find(([share]) => share === m.share);
-      if (point) {
-        marks.push({
-          phase: name,
-          share: m.share,
-          ms: point[1],
-          label: `${m.label} ${msLabel(point[1])}`,
-          side: m.side,
-        });
-      }
+      if (!point) continue;
+      figures.push(`${m.label} ${msLabel(point[1])}`);
+      phaseMarks.push({ share: m.share, ms: point[1], marker: m.label });
     }
+    const name = `${phase} (n=${d.count}): ${figures.join(", ")}`;
+    for (const [share, value] of points) line.push({ phase: name, share, ms: value });
+    for (const m of phaseMarks) marks.push({ phase: name, ...m });
   }
   if (line.length === 0) return undefined;
   const phases = [...new Set(line.map((r) => r.phase))];
@@ -160,7 +157,9 @@ export function latencyCdfChartSpec(latency: Record<string, Distribution>): TopL
     type: "nominal" as const,
     title: "phase",
     scale: { domain: phases, range: phases.map((p) => phaseColor(p)) },
-    legend: { orient: "bottom-right" as const },
+    // Stroke symbols, so the legend shows each phase's dash as well as its colour; below the plot, where
+    // its long labels (the tail figures) cover no data.
+    legend: PHASE_LEGEND,
   };
   const x = {
     field: "ms",
@@ -175,11 +174,12 @@ export function latencyCdfChartSpec(latency: Record<string, Distribution>): TopL
     axis: { format: "%" },
     scale: { domain: [0, 1] },
   };
+  const shapes = CDF_MARKS.map((m) => m.label);
   return {
     config: BASE_CONFIG,
     width: CHART_WIDTH_PX,
-    height: 260,
-    // One colour encoding for all layers, so the chart has one legend (with the line layer's dashes).
+    height: 280,
+    // One colour encoding for all layers, so the chart has one phase legend (with the line layer's dashes).
     encoding: { x, y, color },
     layer: [
       {
@@ -191,32 +191,43 @@ export function latencyCdfChartSpec(latency: Record<string, Distribution>): TopL
             type: "nominal",
             title: "phase",
             scale: { domain: phases, range: DASHES },
+            legend: PHASE_LEGEND,
           },
         },
       },
-      { data: { values: marks }, mark: { type: "point", filled: true, size: 45 } },
-      ...(["left", "right"] as const).map((side) => ({
+      {
         data: { values: marks },
-        transform: [{ filter: `datum.side === '${side}'` }],
-        mark: {
-          type: "text" as const,
-          align: side === "left" ? "right" as const : "left" as const,
-          dx: side === "left" ? -7 : 7,
-          dy: side === "left" ? -6 : 6,
-          fontSize: 10.5,
+        mark: { type: "point", filled: true, size: 60, opacity: 1 },
+        encoding: {
+          shape: {
+            field: "marker",
+            type: "nominal",
+            title: "marked",
+            scale: { domain: shapes, range: CDF_MARKS.map((m) => m.shape) },
+            legend: { orient: "right" },
+          },
         },
-        encoding: { text: { field: "label" } },
-      })),
+      },
     ],
   };
 }
+
+/** The CDF's phase legend (colour and dash share it). */
+const PHASE_LEGEND = {
+  orient: "bottom" as const,
+  direction: "vertical" as const,
+  symbolType: "stroke",
+  symbolStrokeWidth: 2,
+  symbolSize: 400,
+  labelLimit: CHART_WIDTH_PX,
+};
 
 /** Line dashes per phase: solid, then dashed, so phases differ without colour. */
 const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3]];
 
 /** A phase's colour from "insecure (n=20)"-style names; other phases get the next palette colour. */
 function phaseColor(name: string): string {
-  const phase = name.replace(/ \(n=\d+\)$/, "");
+  const phase = name.replace(/ \(n=\d+\).*$/, "");
   return PHASE_COLORS[phase as keyof typeof PHASE_COLORS] ?? CATEGORY_COLORS[2];
 }
 

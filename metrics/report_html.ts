@@ -61,7 +61,8 @@ h2 { font-size: 18px; margin: 0 0 8px; }
 p.note { color: var(--muted); font-size: 13px; margin: 4px 0 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
-.card .value { font-size: 22px; font-weight: 600; }
+.card .value { font-size: 20px; font-weight: 600; }
+.card .value small { font-size: 14px; font-weight: 500; }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .good { color: ${OKABE_ITO.blue}; } .bad { color: ${OKABE_ITO.vermillion}; }
 .card .tone { font-size: 12px; font-weight: 600; }
@@ -77,13 +78,18 @@ figure svg { max-width: 100%; height: auto; }
 code { font-size: 12px; background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
 `;
 
-/** A headline figure; its tone is said in words as well as in colour ("all refused", "attacks worked"). */
+/**
+ * A headline figure; its tone is said in words as well as in colour ("all refused", "attacks worked"). A
+ * parenthesised tail of the value ("(100%)") is set smaller, so "30000/30000 (100%)" fits a narrow card.
+ */
 function card(label: string, value: string, tone?: { kind: "good" | "bad"; words: string }): string {
   const toneClass = tone ? ` ${tone.kind}` : "";
   const words = tone ? `<div class="tone${toneClass}">${escapeHtml(tone.words)}</div>` : "";
-  return `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value${toneClass}">${
-    escapeHtml(value)
-  }</div>${words}</div>`;
+  const [, main, tail] = value.match(/^(.*?)( \(.*\))?$/) ?? [value, value, undefined];
+  const shown = escapeHtml(main) + (tail ? `<small>${escapeHtml(tail)}</small>` : "");
+  return `<div class="card"><div class="label">${
+    escapeHtml(label)
+  }</div><div class="value${toneClass}">${shown}</div>${words}</div>`;
 }
 
 function headlineCards(doc: MetricsDocument): string {
@@ -152,7 +158,8 @@ ${htmlTable(codeGlossaryTable(doc))}</section>`,
     `<section><h2>Latency of door actions</h2>
 <p class="note">Time from the sensor's send timestamp to the actuator acting, for legit messages: for each
 latency on the x axis (log scale, ms), the share of door actions that took at most that long. A curve further
-right is slower; its top end is the slowest action. Median, p99 and maximum are marked.</p>
+right is slower; its top end is the slowest action. Median, p99 and maximum are marked, their values are in the
+legend, and all of them are in the table.</p>
 ${await chart(latencyCdfChartSpec(doc.latency_ms), "No action latencies in the logs.")}
 ${htmlTable(latencyTable(doc))}</section>`,
     `<section><h2>Legit delivery</h2>
@@ -213,7 +220,7 @@ function suiteNames(doc: MetricsDocument): string {
   return named.length === 0 ? "" : named.map((suite) => `${suiteLabel(suite)} = ${suite}`).join("; ") + ".";
 }
 
-/** A timing entry's t to one decimal, "—" when the function was not measured. */
+/** A timing entry's |t| to one decimal (the card compares sizes), "—" when the function was not measured. */
 function tFigure(entry: TimingEntry | undefined): string {
-  return entry === undefined || entry.t === null ? "—" : entry.t.toFixed(1);
+  return entry === undefined || entry.t === null ? "—" : Math.abs(entry.t).toFixed(1);
 }
