@@ -113,11 +113,12 @@ export const metricsCommand: Command = {
     });
     const written = await writeReport({ logs, outDir, benchTable, onProgress: (p) => progress.update(p) })
       .catch((error) => error instanceof NoRecordsError ? error : Promise.reject(error));
-    progress.finish(written instanceof NoRecordsError ? "no records" : `${written.metrics.records} records`);
     if (written instanceof NoRecordsError) {
-      io.err(`secmqtt metrics: ${written.message}`);
+      io.err(`secmqtt metrics: ${written.message}`); // the one final line: no progress summary of nothing
       return written.exitCode;
     }
+    const records = written.metrics.records;
+    progress.finish(`${records} record${records === 1 ? "" : "s"}`);
     const { metrics, summary, paths } = written;
     io.out(`wrote ${paths.json}`);
     io.out(`wrote ${paths.summary}`);

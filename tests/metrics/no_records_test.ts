@@ -60,9 +60,32 @@ Deno.test("secmqtt metrics with no records exits 1 with one warning line naming 
     });
     assert.equal(code, 1);
     assert.deepEqual(out, []);
-    const warnings = err.filter((l) => l.includes("no secmqtt log records"));
-    assert.equal(warnings.length, 1);
-    assert.ok(warnings[0].includes(empty));
+    assert.equal(err.length, 1, err.join("\n"));
+    assert.match(err[0], /^secmqtt metrics: no secmqtt log records in /);
+    assert.ok(err[0].includes(empty));
     assert.equal(await exists(`${dir}/out/metrics.json`), false);
+  });
+});
+
+Deno.test("secmqtt metrics always ends with one progress line on stderr, terminal or not", async () => {
+  await withDir(async (dir) => {
+    const log = `${dir}/run.jsonl`;
+    await Deno.writeTextFile(
+      log,
+      '{"ts":1,"role":"sensor","run":"r","event":"published","phase":"insecure"}\n',
+    );
+    const err: string[] = [];
+    const code = await metricsCommand.run(["--log", log, "--out", `${dir}/out`], {
+      out: () => {},
+      err: (l) => err.push(l),
+      isTerminal: false,
+      signal: new AbortController().signal,
+    });
+    assert.equal(code, 0);
+    assert.equal(err.filter((l) => l.startsWith("metrics: ")).length, 1);
+    assert.match(
+      err.find((l) => l.startsWith("metrics: "))!,
+      /^metrics: read \d+ B twice in [\d.]+ s, 1 record$/,
+    );
   });
 });
