@@ -16,6 +16,7 @@ import { keygenCommand } from "./cli/keygen.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { loadCommand } from "./cli/load.ts";
 import { metricsCommand } from "./cli/metrics.ts";
+import { VERSION } from "./core/version.ts";
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -30,8 +31,8 @@ export const COMMANDS: readonly Command[] = [
   loadCommand,
 ];
 
-/** The tool's version, printed by `--version`. */
-export const VERSION = "0.1.0";
+/** The tool's version, printed by `--version` (kept in core/version.ts, which metrics also reads). */
+export { VERSION };
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -6,6 +6,8 @@
 import { defineCommand } from "./command.ts";
 import { flag, UsageError } from "./flags.ts";
 import type { BenchTable } from "../metrics/report.ts";
+import { NoRecordsError } from "../metrics/errors.ts";
+import { ProgressLines } from "../metrics/progress.ts";
 import { writeReport } from "../metrics/write.ts";
 
 /**
@@ -102,7 +104,20 @@ Lines that are not log records are counted and skipped, never fatal.`,
       }
       benchTable = parseBenchTable(text);
     }
-    const { metrics, summary, paths } = await writeReport({ logs, outDir, benchTable });
+    const progress = new ProgressLines({
+      now: () => Date.now(),
+      write: io.err,
+      live: Deno.stderr.isTerminal(),
+    });
+    const written = await writeReport({ logs, outDir, benchTable, onProgress: (p) => progress.update(p) })
+      .catch((error) => error instanceof NoRecordsError ? error : Promise.reject(error));
+    if (written instanceof NoRecordsError) {
+      io.err(`secmqtt metrics: ${written.message}`); // the one final line: no progress summary of nothing
+      return written.exitCode;
+    }
+    const records = written.metrics.records;
+    progress.finish(`${records} record${records === 1 ? "" : "s"}`);
+    const { metrics, summary, paths } = written;
     io.out(`wrote ${paths.json}`);
     io.out(`wrote ${paths.summary}`);
     io.out(`wrote ${paths.html}`);

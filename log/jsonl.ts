@@ -212,14 +212,26 @@ export type ReadLine =
 
 /**
  * Streams a JSONL file line by line in constant memory. Bad lines are yielded as errors, never thrown.
+ * `onBytes`, when given, is called with the size of each chunk read from the file.
  * @example
  * ```ts
  * for await (const item of readLog("run.jsonl")) if (item.ok) console.log(item.record.event);
  * ```
  */
-export async function* readLog(path: string): AsyncGenerator<ReadLine> {
+export async function* readLog(path: string, onBytes?: (bytes: number) => void): AsyncGenerator<ReadLine> {
   const file = await Deno.open(path, { read: true });
-  const lines = file.readable.pipeThrough(new TextDecoderStream()).pipeThrough(new LineSplitStream());
+  // Counted as the bytes come off the disk, so a caller can report progress through a large file.
+  const counted = onBytes
+    ? file.readable.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          onBytes(chunk.byteLength);
+          out.enqueue(chunk);
+        },
+      }),
+    )
+    : file.readable;
+  const lines = counted.pipeThrough(new TextDecoderStream()).pipeThrough(new LineSplitStream());
   let line = 0;
   for await (const text of lines) {
     line++;

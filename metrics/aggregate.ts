@@ -14,6 +14,7 @@
 
 import { readLog } from "../log/jsonl.ts";
 import { MetricsFold } from "./fold.ts";
+import type { ProgressListener } from "./progress.ts";
 import { publicationFilterCells } from "./publication_filter.ts";
 import { LogSurvey } from "./survey.ts";
 import type { AggregateMetrics } from "./types.ts";
@@ -34,22 +35,36 @@ export * from "./types.ts";
 /**
  * Aggregates JSONL logs in two streamed passes, in the order given: a {@link LogSurvey} over all of them,
  * then a {@link MetricsFold} over all of them. Unreadable lines are counted as bad lines; a missing file
- * throws. Memory does not grow with the number of legit messages (docs/METRICS.md).
+ * throws. Memory does not grow with the number of legit messages (docs/METRICS.md). `onProgress` hears
+ * the bytes read per pass as chunks come off the disk.
  * @example
  * ```ts
  * const metrics = await aggregateLogs(["out/phase1.jsonl", "out/phase2.jsonl"]);
  * ```
  */
-export async function aggregateLogs(paths: string[]): Promise<AggregateMetrics> {
-  let inputBytes = 0;
-  for (const path of paths) inputBytes += (await Deno.stat(path)).size;
-  const survey = new LogSurvey(publicationFilterCells(inputBytes));
+export async function aggregateLogs(
+  paths: string[],
+  onProgress?: ProgressListener,
+): Promise<AggregateMetrics> {
+  let bytesTotal = 0;
+  for (const path of paths) bytesTotal += (await Deno.stat(path)).size;
+  const counter = (pass: 1 | 2) => {
+    if (!onProgress) return undefined;
+    let bytesRead = 0;
+    return (bytes: number) => {
+      bytesRead += bytes;
+      onProgress({ pass, bytesRead, bytesTotal });
+    };
+  };
+  const survey = new LogSurvey(publicationFilterCells(bytesTotal));
+  const pass1 = counter(1);
   for (const path of paths) {
-    for await (const item of readLog(path)) if (item.ok) survey.add(item.record);
+    for await (const item of readLog(path, pass1)) if (item.ok) survey.add(item.record);
   }
   const fold = new MetricsFold(survey);
+  const pass2 = counter(2);
   for (const path of paths) {
-    for await (const item of readLog(path)) {
+    for await (const item of readLog(path, pass2)) {
       if (item.ok) fold.add(item.record);
       else fold.addBadLine(path, item.line, item.error);
     }

@@ -7,6 +7,8 @@
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { SUITE_DSA, SUITE_ED25519 } from "../crypto/envelope.ts";
+import { DEFENCE_STAGES, type DefenceStage, defenceStage } from "./glossary.ts";
+import { CATEGORY_COLORS, inkOn, NEUTRAL_GREY, OKABE_ITO, PHASE_COLORS } from "./palette.ts";
 import type { AggregateMetrics, CryptoCostGroup, Distribution } from "./types.ts";
 
 /** Width of a chart's plotting area in CSS pixels. */
@@ -83,8 +85,7 @@ function byRunningOrder(a: string, b: string): number {
   return rank(a) - rank(b) || a.localeCompare(b);
 }
 
-const OUTCOME_COLORS = { domain: ["accepted", "blocked"], range: ["#d62728", "#2ca02c"] };
-const CLASS_COLORS = { domain: ["prefix", "random"], range: ["#1f77b4", "#ff7f0e"] };
+const CLASS_COLORS = { domain: ["prefix", "random"], range: [OKABE_ITO.blue, OKABE_ITO.orange] };
 
 const BASE_CONFIG = {
   font: CHART_FONT,
@@ -99,7 +100,7 @@ const BASE_CONFIG = {
  * dropped (HTML5 inline SVG does not need them), so the page contains no URL at all.
  * @example
  * ```ts
- * const svg = await renderSvg(latencyChartSpec(metrics.latency_ms)!);
+ * const svg = await renderSvg(latencyCdfChartSpec(metrics.latency_ms)!);
  * ```
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
@@ -113,89 +114,252 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
+/** Shares of a latency CDF that the chart marks, each with its own marker shape: the median and the tail. */
+const CDF_MARKS: readonly { share: number; label: string; shape: string }[] = [
+  { share: 0.5, label: "p50", shape: "circle" },
+  { share: 0.99, label: "p99", shape: "square" },
+  { share: 1, label: "max", shape: "triangle-up" },
+];
+
 /**
- * Box plot of action latency per phase from the sketch's percentiles: whiskers p5–p95, box p25–p75,
- * white tick at the median, dot at the mean. Log scale when the phases differ by more than 20×.
- * `undefined` when no phase has latencies.
+ * Cumulative distribution of action latency, one line per phase on one log-scale axis, so a median of
+ * 2 ms and a tail of 300 ms are both readable. The median, p99 and maximum are marked (one marker shape
+ * each) and their values are in the legend, where they cannot collide with the other phase's curve.
+ * Phases differ by colour and by dash. `undefined` when no phase has latencies.
  * @example
  * ```ts
- * const spec = latencyChartSpec({ insecure: dist1, secure: dist2 });
+ * const spec = latencyCdfChartSpec(metrics.latency_ms);
  * ```
  */
-export function latencyChartSpec(latency: Record<string, Distribution>): TopLevelSpec | undefined {
-  const rows = Object.entries(latency)
-    .filter(([, d]) => d.count > 0)
-    .map(([phase, d]) => ({
-      phase: `${phase} (n=${d.count})`,
-      ...boxFigures(d),
-      mean: d.mean,
-    }));
-  if (rows.length === 0) return undefined;
-  const lows = rows.map((r) => r.p05).filter((x) => x > 0);
-  const highs = rows.map((r) => r.p95);
-  const useLog = lows.length === rows.length && Math.max(...highs) / Math.min(...lows) > 20;
-  const x = (field: string) => ({
-    field,
+export function latencyCdfChartSpec(latency: Record<string, Distribution>): TopLevelSpec | undefined {
+  const line: { phase: string; share: number; ms: number }[] = [];
+  const marks: { phase: string; share: number; ms: number; marker: string }[] = [];
+  for (const [phase, d] of Object.entries(latency)) {
+    // A log axis cannot show 0 ms; such points (if any) are left out rather than bent onto the axis.
+    const points = (d.cdf ?? []).filter(([, value]) => value > 0);
+    if (d.count === 0 || points.length === 0) continue;
+    const figures: string[] = [];
+    const phaseMarks: { share: number; ms: number; marker: string }[] = [];
+    for (const m of CDF_MARKS) {
+      const point = points.find(([share]) => share === m.share);
+      if (!point) continue;
+      figures.push(`${m.label} ${msLabel(point[1])}`);
+      phaseMarks.push({ share: m.share, ms: point[1], marker: m.label });
+    }
+    const name = `${phase} (n=${d.count}): ${figures.join(", ")}`;
+    for (const [share, value] of points) line.push({ phase: name, share, ms: value });
+    for (const m of phaseMarks) marks.push({ phase: name, ...m });
+  }
+  if (line.length === 0) return undefined;
+  const phases = [...new Set(line.map((r) => r.phase))];
+  const color = {
+    field: "phase",
+    type: "nominal" as const,
+    title: "phase",
+    scale: { domain: phases, range: phases.map((p) => phaseColor(p)) },
+    // Stroke symbols, so the legend shows each phase's dash as well as its colour; below the plot, where
+    // its long labels (the tail figures) cover no data.
+    legend: PHASE_LEGEND,
+  };
+  const x = {
+    field: "ms",
     type: "quantitative" as const,
-    title: `latency (ms${useLog ? ", log scale" : ""})`,
-    scale: useLog ? { type: "log" as const } : { zero: true },
-  });
+    title: "latency (ms, log scale)",
+    scale: { type: "log" as const },
+  };
+  const y = {
+    field: "share",
+    type: "quantitative" as const,
+    title: "share of door actions at or below",
+    axis: { format: "%" },
+    scale: { domain: [0, 1] },
+  };
+  const shapes = CDF_MARKS.map((m) => m.label);
   return {
     config: BASE_CONFIG,
     width: CHART_WIDTH_PX,
-    height: { step: 44 },
-    data: { values: rows },
-    encoding: { y: { field: "phase", type: "nominal", title: null, sort: null } },
+    height: 280,
+    // One colour encoding for all layers, so the chart has one phase legend (with the line layer's dashes).
+    encoding: { x, y, color },
     layer: [
-      ...boxPlotLayers(x, 22, { whisker: "#555", box: "#4c78a8" }),
-      { mark: { type: "point", filled: true, color: "#e45756", size: 40 }, encoding: { x: x("mean") } },
+      {
+        data: { values: line },
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: {
+          strokeDash: {
+            field: "phase",
+            type: "nominal",
+            title: "phase",
+            scale: { domain: phases, range: DASHES },
+            legend: PHASE_LEGEND,
+          },
+        },
+      },
+      {
+        data: { values: marks },
+        mark: { type: "point", filled: true, size: 60, opacity: 1 },
+        encoding: {
+          shape: {
+            field: "marker",
+            type: "nominal",
+            title: "marked",
+            scale: { domain: shapes, range: CDF_MARKS.map((m) => m.shape) },
+            legend: { orient: "right" },
+          },
+        },
+      },
     ],
   };
 }
 
+/** The CDF's phase legend (colour and dash share it). */
+const PHASE_LEGEND = {
+  orient: "bottom" as const,
+  direction: "vertical" as const,
+  symbolType: "stroke",
+  symbolStrokeWidth: 2,
+  symbolSize: 400,
+  labelLimit: CHART_WIDTH_PX,
+};
+
+/** Line dashes per phase: solid, then dashed, so phases differ without colour. */
+const DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3]];
+
+/** A phase's colour from "insecure (n=20)"-style names; other phases get the next palette colour. */
+function phaseColor(name: string): string {
+  const phase = name.replace(/ \(n=\d+\).*$/, "");
+  return PHASE_COLORS[phase as keyof typeof PHASE_COLORS] ?? CATEGORY_COLORS[2];
+}
+
+/** A latency for a chart label: 3 significant digits. */
+function msLabel(value: number): string {
+  return `${value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)} ms`;
+}
+
+/** The segment of a blocked-by bar for attempts that worked. */
+export const ACCEPTED_SEGMENT = "attack worked";
+/** Approximate width of one character of a bar label (10.5 px system font), to decide what fits. */
+const LABEL_CHAR_PX = 6.4;
+
 /**
- * Stacked bars of attack outcomes (accepted vs blocked attempts) per class, one panel per phase.
- * `undefined` without attacks.
+ * What stopped each attack class: one bar per class and phase, split into the reason codes that refused
+ * its attempts (coloured by defence stage, metrics/glossary.ts; each segment labelled with its code and
+ * count where it fits), with the attempts that worked as a vermillion "ACCEPTED" segment first. Bars are
+ * in attempts, on one scale for every panel. `undefined` without attacks.
  * @example
  * ```ts
- * const spec = attackChartSpec(metrics.attacks);
+ * const spec = blockedByChartSpec(metrics.attacks);
  * ```
  */
-export function attackChartSpec(attacks: AggregateMetrics["attacks"]): TopLevelSpec | undefined {
-  const rows: { phase: string; class: string; outcome: string; count: number }[] = [];
+export function blockedByChartSpec(attacks: AggregateMetrics["attacks"]): TopLevelSpec | undefined {
+  const width = CHART_WIDTH_PX - 130;
+  const rows: {
+    phase: string;
+    class: string;
+    code: string;
+    stage: string;
+    count: number;
+    start: number;
+    end: number;
+    mid: number;
+    label: string;
+    ink: string;
+  }[] = [];
+  const stageColor = (stage: string) =>
+    stage === ACCEPTED_SEGMENT ? OKABE_ITO.vermillion : STAGE_COLORS[stage as DefenceStage] ?? NEUTRAL_GREY;
   for (const [phase, byClass] of Object.entries(attacks)) {
     for (const [attackClass, o] of Object.entries(byClass)) {
       if (o.attempts === 0) continue;
-      rows.push({ phase, class: attackClass, outcome: "accepted", count: o.accepted });
-      rows.push({ phase, class: attackClass, outcome: "blocked", count: o.blocked });
+      const segments: [string, string, number][] = [];
+      if (o.accepted > 0) segments.push(["ACCEPTED", ACCEPTED_SEGMENT, o.accepted]);
+      const codes = Object.entries(o.by_code).sort(([a, n], [b, m]) =>
+        DEFENCE_STAGES.indexOf(defenceStage(a)) - DEFENCE_STAGES.indexOf(defenceStage(b)) || m - n
+      );
+      for (const [code, n] of codes) if (n > 0) segments.push([code, defenceStage(code), n]);
+      let start = 0;
+      for (const [code, stage, count] of segments) {
+        // Shares of the class's attempts: every bar is full width, so each code gets room for its label.
+        const px = (count / o.attempts) * width;
+        const full = `${code} ${count}`;
+        const label = full.length * LABEL_CHAR_PX + 6 <= px
+          ? full
+          : String(count).length * LABEL_CHAR_PX + 4 <= px
+          ? String(count)
+          : "";
+        rows.push({
+          phase,
+          class: attackClass,
+          code,
+          stage,
+          count,
+          start: start / o.attempts,
+          end: (start + count) / o.attempts,
+          mid: (start + count / 2) / o.attempts,
+          label,
+          ink: inkOn(stageColor(stage)),
+        });
+        start += count;
+      }
     }
   }
   if (rows.length === 0) return undefined;
+  const stages = [ACCEPTED_SEGMENT, ...DEFENCE_STAGES].filter((s) => rows.some((r) => r.stage === s));
+  const phases = [...new Set(rows.map((r) => r.phase))];
+  // One panel per phase (Phase I first), stacked, with one legend for both.
   return {
     config: BASE_CONFIG,
-    data: { values: rows },
-    facet: { row: { field: "phase", type: "nominal", title: null, sort: ["insecure", "secure"] } },
-    resolve: { scale: { y: "independent" } },
-    spec: {
-      width: CHART_WIDTH_PX - 120,
-      height: { step: 18 },
-      mark: { type: "bar" },
-      encoding: {
-        // Data order: the classes in the order the attacker ran them, as in the table below the chart.
-        y: { field: "class", type: "nominal", title: null, sort: null },
-        x: {
-          field: "count",
-          type: "quantitative",
-          stack: "normalize",
-          title: "share of attempts",
-          axis: { format: "%" },
+    vconcat: phases.map((phase) => ({
+      title: { text: phase, anchor: "start" as const, fontSize: 12 },
+      data: { values: rows.filter((r) => r.phase === phase) },
+      width,
+      height: { step: 22 },
+      encoding: { y: { field: "class", type: "nominal" as const, title: null, sort: null } },
+      layer: [
+        {
+          mark: { type: "bar" as const, stroke: "white", strokeWidth: 1 },
+          encoding: {
+            x: {
+              field: "start",
+              type: "quantitative" as const,
+              title: "share of the class's attempts (count written on each segment)",
+              scale: { domain: [0, 1] },
+              axis: { format: "%" },
+            },
+            x2: { field: "end" },
+            color: {
+              field: "stage",
+              type: "nominal" as const,
+              title: "stopped by (stage)",
+              legend: { labelLimit: 260 },
+              scale: { domain: stages, range: stages.map(stageColor) },
+            },
+          },
         },
-        color: { field: "outcome", type: "nominal", scale: OUTCOME_COLORS, title: "outcome" },
-        order: { field: "outcome", sort: "ascending" },
-      },
-    },
+        {
+          mark: { type: "text" as const, fontSize: 10.5, baseline: "middle" as const },
+          encoding: {
+            x: { field: "mid", type: "quantitative" as const },
+            text: { field: "label" },
+            color: { field: "ink", type: "nominal" as const, scale: null },
+          },
+        },
+      ],
+    })),
+    resolve: { scale: { color: "shared" } },
   };
 }
+
+/** Colour per defence stage; vermillion is kept for attempts that worked, so no stage uses it. */
+const STAGE_COLORS: Readonly<Record<DefenceStage, string>> = {
+  "broker (authentication, ACL)": OKABE_ITO.blue,
+  "shape checks": OKABE_ITO.orange,
+  "identity (trust list)": OKABE_ITO.bluishGreen,
+  "freshness (time window)": OKABE_ITO.reddishPurple,
+  "signature": OKABE_ITO.skyBlue,
+  "replay state": OKABE_ITO.yellow,
+  "decryption / confidentiality": OKABE_ITO.black,
+  "other": NEUTRAL_GREY,
+};
 
 /**
  * Stacked bars of mean crypto cost per component stage, in running order, one bar per side
@@ -234,7 +398,7 @@ export function cryptoChartSpec(crypto: AggregateMetrics["crypto"]): TopLevelSpe
         type: "nominal",
         title: "stage",
         // Legend in running order: the sensor's stages, then the actuator's.
-        scale: { domain: stages, scheme: "tableau10" },
+        scale: { domain: stages, range: [...CATEGORY_COLORS] },
       },
       order: { field: "step", type: "quantitative" },
     },
@@ -242,8 +406,8 @@ export function cryptoChartSpec(crypto: AggregateMetrics["crypto"]): TopLevelSpe
 }
 
 /**
- * Box plots of measured time per call for each timing class, one panel per function (each with its
- * own scale): whiskers p5–p95, box p25–p75, tick at the median. `undefined` without timing results.
+ * Box plots of measured time per call for each timing class, one panel per function, all on one shared
+ * time axis: whiskers p5–p95, box p25–p75, tick at the median. `undefined` without timing results.
  * @example
  * ```ts
  * const spec = timingChartSpec(metrics.timing);
@@ -265,7 +429,7 @@ export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpe
   const x = (field: string) => ({
     field,
     type: "quantitative" as const,
-    title: "time per call (ns)",
+    title: "time per call (ns, same scale in both panels)",
     scale: { zero: false },
   });
   return {
@@ -280,7 +444,7 @@ export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpe
         header: { labelOrient: "top", labelAngle: 0, labelAnchor: "start", labelFontWeight: "bold" },
       },
     },
-    resolve: { scale: { x: "independent" } },
+    // One x scale for both panels: the two functions' times are compared on the same axis.
     spec: {
       width: CHART_WIDTH_PX - 140,
       height: { step: 30 },
@@ -296,25 +460,19 @@ export function timingChartSpec(timing: AggregateMetrics["timing"]): TopLevelSpe
 /** The five figures a box plot draws, as chart data fields. */
 type BoxFigures = Record<"p05" | "p25" | "p50" | "p75" | "p95", number>;
 
-/** The box plot figures of a latency distribution or of a timing class's `percentiles_ns`. */
-function boxFigures(p: Distribution | Record<string, number>): BoxFigures {
+/** The box plot figures of a timing class's `percentiles_ns`. */
+function boxFigures(p: Record<string, number>): BoxFigures {
   return { p05: p.p05, p25: p.p25, p50: p.p50, p75: p.p75, p95: p.p95 };
 }
 
 /**
- * The layers of a box plot over {@link BoxFigures} fields: whisker p5–p95, box p25–p75 and a white tick at
- * the median, `size` px thick. Without `colors` the box and whisker take the encoding's color.
+ * The layers of a box plot over {@link BoxFigures} fields, in the encoding's colour: whisker p5–p95, box
+ * p25–p75 and a white tick at the median, `size` px thick.
  */
-function boxPlotLayers<X>(x: (field: string) => X, size: number, colors?: { whisker: string; box: string }) {
+function boxPlotLayers<X>(x: (field: string) => X, size: number) {
   return [
-    {
-      mark: { type: "rule" as const, ...(colors && { color: colors.whisker }) },
-      encoding: { x: x("p05"), x2: { field: "p95" } },
-    },
-    {
-      mark: { type: "bar" as const, size, ...(colors && { color: colors.box }) },
-      encoding: { x: x("p25"), x2: { field: "p75" } },
-    },
+    { mark: { type: "rule" as const }, encoding: { x: x("p05"), x2: { field: "p95" } } },
+    { mark: { type: "bar" as const, size }, encoding: { x: x("p25"), x2: { field: "p75" } } },
     { mark: { type: "tick" as const, color: "white", size, thickness: 2 }, encoding: { x: x("p50") } },
   ];
 }

@@ -13,6 +13,7 @@ import { MessageJoin } from "./join.ts";
 import { overheadRatios } from "./latency.ts";
 import { isRecord, num, phaseOf, str, topicOf } from "./record_fields.ts";
 import type { LogSurvey } from "./survey.ts";
+import { SettingsFold } from "./settings.ts";
 import { TimingResults } from "./timing_results.ts";
 import { type AggregateMetrics, CODE_NOT_SEEN, type Phase } from "./types.ts";
 
@@ -46,6 +47,7 @@ export class MetricsFold {
   readonly #sensorStages = new StageCosts();
   readonly #actuatorStages = new StageCosts();
   readonly #timing = new TimingResults();
+  readonly #settings = new SettingsFold();
   readonly #authFailed = new Map<string, number>();
   #aclDenied = 0;
   #connected = 0;
@@ -69,6 +71,7 @@ export class MetricsFold {
     this.#records++;
     if (this.#runs.size < DISTINCT_KEYS_MAX) this.#runs.add(record.run);
     bump(this.#events, record.event, 1, DISTINCT_KEYS_MAX);
+    this.#settings.add(record);
     const phase = phaseOf(record);
     switch (record.event) {
       case "published":
@@ -136,6 +139,7 @@ export class MetricsFold {
         acl_denied: this.#aclDenied,
         client_connected: this.#connected,
       },
+      settings: this.#settings.finish(),
     };
   }
 

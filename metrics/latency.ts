@@ -5,7 +5,7 @@
  */
 
 import { QuantileSketch } from "./stats.ts";
-import type { AggregateMetrics, Distribution, Phase } from "./types.ts";
+import { type AggregateMetrics, CDF_SHARES, type Distribution, type Phase } from "./types.ts";
 
 /**
  * One {@link QuantileSketch} per phase, made when the phase's first value comes.
@@ -35,7 +35,8 @@ export class PhaseSketches {
 }
 
 /**
- * A sketch's {@link Distribution}: its summary plus min and the quartiles and tails a box plot needs.
+ * A sketch's {@link Distribution}: its summary plus min, the quartiles and tails a box plot needs, and
+ * the CDF points of {@link CDF_SHARES}.
  * @example
  * ```ts
  * const sketch = new QuantileSketch();
@@ -50,6 +51,8 @@ export function distribution(sketch: QuantileSketch): Distribution {
     p05: sketch.quantile(0.05),
     p25: sketch.quantile(0.25),
     p75: sketch.quantile(0.75),
+    // The ends are exact (quantile 0 and 1 are the sketch's min and max); the rest are within its 1 %.
+    cdf: sketch.count === 0 ? [] : CDF_SHARES.map((share) => [share, sketch.quantile(share)]),
   };
 }
 
@@ -62,7 +65,7 @@ export function distribution(sketch: QuantileSketch): Distribution {
  * ```
  */
 export function overheadRatios(latency: Record<Phase, Distribution>): AggregateMetrics["overhead"] {
-  const ratio = (key: keyof Distribution) => {
+  const ratio = (key: "mean" | "p50" | "p95" | "p99") => {
     const insecure = latency.insecure?.[key];
     const secure = latency.secure?.[key];
     return insecure !== undefined && secure !== undefined && insecure > 0 && Number.isFinite(secure)

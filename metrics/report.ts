@@ -12,12 +12,16 @@ import {
   PHASES,
   type TimingSummary,
 } from "./types.ts";
+import { headline } from "./headline.ts";
 import {
+  attackGlossaryTable,
   attackTable,
   benchAsTable,
+  codeGlossaryTable,
   latencyTable,
   legitTable,
   markdownTable,
+  settingsTable,
   type Table,
   timingTable,
 } from "./report_tables.ts";
@@ -39,12 +43,20 @@ export interface BenchTable {
 /** A timing entry as written: always present for both functions, `null` when not measured. */
 export type TimingEntry = TimingSummary | { t: null; n: 0; leak: null; threshold: null; runs: 0 };
 
+/** Which programs made a report: the secmqtt and Deno versions of the `metrics` run. */
+export interface GeneratedBy {
+  secmqtt: string;
+  deno: string;
+}
+
 /** The body of metrics.json. */
-export interface MetricsDocument extends Omit<AggregateMetrics, "timing"> {
+export interface MetricsDocument extends Omit<AggregateMetrics, "timing" | "settings"> {
   schema: string;
   generated_at: string;
   inputs: string[];
   timing: Record<string, TimingEntry>;
+  /** The run's settings from the logs, plus the versions that made this report. */
+  settings: AggregateMetrics["settings"] & { generated_by: GeneratedBy | null };
 }
 
 const EMPTY_DISTRIBUTION: Distribution = {
@@ -58,14 +70,15 @@ const EMPTY_DISTRIBUTION: Distribution = {
   p05: NaN,
   p25: NaN,
   p75: NaN,
+  cdf: [],
 };
 
 /**
- * The metrics.json document: the fold's numbers plus schema, inputs and generation time, with the
+ * The metrics.json document: the fold's numbers plus schema, inputs, generation time and versions, with the
  * required phases and timing functions present even when a log had none of them.
  * @example
  * ```ts
- * const doc = metricsDocument(await aggregateLogs(paths), paths, new Date());
+ * const doc = metricsDocument(await aggregateLogs(paths), paths, new Date(), { secmqtt: "0.1.0", deno: "2.5.0" });
  * doc.latency_ms.secure.p95;
  * ```
  */
@@ -73,6 +86,7 @@ export function metricsDocument(
   metrics: AggregateMetrics,
   inputs: string[],
   generatedAt: Date,
+  generatedBy: GeneratedBy | null = null,
 ): MetricsDocument {
   const latency = { ...metrics.latency_ms };
   const attacks = { ...metrics.attacks };
@@ -93,6 +107,7 @@ export function metricsDocument(
     attacks,
     legit,
     timing,
+    settings: { ...metrics.settings, generated_by: generatedBy },
   };
 }
 
@@ -116,8 +131,9 @@ export function metricsJson(doc: MetricsDocument): string {
 }
 
 /**
- * summary.md: the headline tables — latency and overhead, attack success before/after per class, legit
- * delivery, timing verdicts — plus the inputs and bad-line count.
+ * summary.md: what the run shows in two sentences, the run's settings, the headline tables — latency and
+ * overhead, attack success before/after per class, legit delivery, timing verdicts — and the glossary of
+ * the attack classes and reason codes that occur.
  * @example
  * ```ts
  * await Deno.writeTextFile("out/summary.md", summaryMarkdown(doc));
@@ -128,13 +144,20 @@ export function summaryMarkdown(doc: MetricsDocument, bench?: BenchTable): strin
   const parts = [
     "# secmqtt metrics",
     "",
+    headline(doc),
+    "",
     `Inputs: ${doc.inputs.map((p) => `\`${p}\``).join(", ") || "none"} — ${doc.records} records, ` +
     `${doc.bad_lines} bad line${doc.bad_lines === 1 ? "" : "s"}.`,
+    ...section("Run settings", settingsTable(doc)),
     ...section("Latency of door actions (ms)", latencyTable(doc)),
     ...section("Attacks: accepted / attempts, before (insecure) and after (secure)", attackTable(doc)),
     ...section("Legit delivery", legitTable(doc)),
     ...section("Timing (dudect: Welch's t on cropped measurements)", timingTable(doc)),
   ];
   if (bench) parts.push(...section(bench.title ?? "End-to-end bench", benchAsTable(bench)));
+  parts.push(
+    ...section("Attack classes: what the attacker does", attackGlossaryTable(doc)),
+    ...section("Reason codes: what refused the attempt", codeGlossaryTable(doc)),
+  );
   return parts.join("\n") + "\n";
 }

@@ -5,6 +5,7 @@
  */
 
 import { componentStages, stageLabel, suiteLabel, TOTAL_STAGES } from "./charts.ts";
+import { defenceStage, describeAttackClass, describeReasonCode } from "./glossary.ts";
 import type { BenchTable, MetricsDocument } from "./report.ts";
 import { type AttackOutcome, type LegitDelivery, PHASES } from "./types.ts";
 
@@ -16,12 +17,127 @@ export interface Table {
   numeric?: number[];
 }
 
-/** Every attack class seen in either phase, in a stable order: Phase I classes first. */
-function attackClasses(doc: MetricsDocument): string[] {
+/**
+ * Every attack class seen in any phase, in a stable order: Phase I classes first.
+ * @example
+ * ```ts
+ * attackClasses(doc); // ["eavesdrop", "inject", "replay", "tamper", "cross-topic-replay", …]
+ * ```
+ */
+export function attackClasses(doc: MetricsDocument): string[] {
   const seen = new Set<string>();
   for (const phase of PHASES) for (const c of Object.keys(doc.attacks[phase] ?? {})) seen.add(c);
   for (const byClass of Object.values(doc.attacks)) for (const c of Object.keys(byClass)) seen.add(c);
   return [...seen];
+}
+
+/**
+ * Every reason code that blocked an attack or rejected a legit message, in order of first appearance.
+ * @example
+ * ```ts
+ * reasonCodes(doc); // ["NOT_READABLE", "REPLAY", "DUPLICATE", "BAD_SIGNATURE", …]
+ * ```
+ */
+export function reasonCodes(doc: MetricsDocument): string[] {
+  const seen = new Set<string>();
+  for (const byClass of Object.values(doc.attacks)) {
+    for (const o of Object.values(byClass)) for (const code of Object.keys(o.by_code)) seen.add(code);
+  }
+  for (const l of Object.values(doc.legit)) {
+    for (const code of Object.keys(l.rejected_by_code)) seen.add(code);
+  }
+  return [...seen];
+}
+
+/**
+ * The run's settings as the logs carry them, one row per setting, plus the versions that made the report.
+ * @example
+ * ```ts
+ * settingsTable(doc).rows[0][0]; // "runs"
+ * ```
+ */
+export function settingsTable(doc: MetricsDocument): Table {
+  const s = doc.settings;
+  const rows: string[][] = [];
+  rows.push(["runs", doc.runs.join(", ") || "—"]);
+  if (s.first_ts !== null && s.last_ts !== null) {
+    const seconds = (s.last_ts - s.first_ts) / 1000;
+    rows.push([
+      "when",
+      `${new Date(s.first_ts).toISOString()} to ${new Date(s.last_ts).toISOString()} (${
+        seconds.toFixed(1)
+      } s)`,
+    ]);
+  }
+  rows.push(["logs", doc.inputs.join(", ") || "—"]);
+  rows.push([
+    "envelope suites",
+    s.suites.map((suite) => suiteLabel(suite) === suite ? suite : `${suiteLabel(suite)} (${suite})`)
+      .join(", ") || "— (no secure messages)",
+  ]);
+  rows.push([
+    "session-key epoch",
+    s.epoch_lengths.length === 0
+      ? "—"
+      : `${s.epoch_lengths.join(", ")} message${s.epoch_lengths.join() === "1" ? "" : "s"} per session key`,
+  ]);
+  for (const [phase, a] of Object.entries(s.attackers)) {
+    const eavesdrop = a.classes.includes("eavesdrop") ? " (eavesdrop: every message captured)" : "";
+    rows.push([
+      `attacker, ${phase}`,
+      `${a.classes.length} class${a.classes.length === 1 ? "" : "es"} × ${
+        a.attempts ?? "?"
+      } attempts${eavesdrop}`,
+    ]);
+  }
+  for (const [phase, sensor] of Object.entries(s.sensors)) {
+    const count = sensor.count === null ? "unbounded" : `${sensor.count} messages`;
+    const every = sensor.interval_ms === null ? "" : `, one every ${sensor.interval_ms} ms`;
+    rows.push([`legit sensor, ${phase}`, count + every]);
+  }
+  rows.push([
+    "broker",
+    s.broker.kind === "embedded"
+      ? `embedded (secmqtt broker), started ${s.broker.listeners}×, ${s.broker.secure_listeners}× with ` +
+        "passwords and ACL"
+      : "not in the logs (an external broker such as Mosquitto logs nothing here)",
+  ]);
+  const by = s.generated_by;
+  rows.push([
+    "report made by",
+    `${
+      by ? `secmqtt ${by.secmqtt} on Deno ${by.deno}` : "secmqtt (version not recorded)"
+    }, ${doc.generated_at}`,
+  ]);
+  return { columns: ["setting", "value"], rows };
+}
+
+/**
+ * What each attack class that occurs does (from metrics/glossary.ts).
+ * @example
+ * ```ts
+ * attackGlossaryTable(doc).columns; // ["attack class", "what the attacker does"]
+ * ```
+ */
+export function attackGlossaryTable(doc: MetricsDocument): Table {
+  return {
+    columns: ["attack class", "what the attacker does"],
+    rows: attackClasses(doc).map((c) => [c, describeAttackClass(c)]),
+  };
+}
+
+/**
+ * What each reason code that occurs means, and the defence stage it belongs to (from metrics/glossary.ts).
+ * @example
+ * ```ts
+ * codeGlossaryTable(doc).columns; // ["reason code", "stage", "what refused the attempt"]
+ * ```
+ */
+export function codeGlossaryTable(doc: MetricsDocument): Table {
+  return {
+    columns: ["reason code", "stage", "what refused the attempt"],
+    rows: reasonCodes(doc).map((code) => [code, defenceStage(code), describeReasonCode(code)]),
+  };
 }
 
 /**

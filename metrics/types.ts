@@ -27,6 +27,56 @@ export interface Distribution extends Summary {
   p05: number;
   p25: number;
   p75: number;
+  /**
+   * Points of the cumulative distribution, `[share, ms]` at the shares of {@link CDF_SHARES} (0 = min,
+   * 1 = max), for the report's CDF chart; empty without values.
+   */
+  cdf: [number, number][];
+}
+
+/**
+ * The shares at which a {@link Distribution} keeps a CDF point: dense in the tail, where the p99 and the
+ * maximum a reader asks about live.
+ */
+export const CDF_SHARES = [
+  0,
+  0.01,
+  0.05,
+  0.1,
+  0.2,
+  0.3,
+  0.4,
+  0.5,
+  0.6,
+  0.7,
+  0.8,
+  0.9,
+  0.95,
+  0.98,
+  0.99,
+  0.995,
+  0.999,
+  1,
+] as const;
+
+/** The settings of the run(s), as far as the logs carry them (metrics.json `settings`, docs/METRICS.md). */
+export interface RunSettings {
+  /** Earliest and latest record time (ms since the Unix epoch); `null` without records. */
+  first_ts: number | null;
+  last_ts: number | null;
+  /** Envelope suites seen in `published`/`action` records, in order of first appearance. */
+  suites: string[];
+  /** Session-key epoch lengths (messages per key) seen in `published` records, ascending. */
+  epoch_lengths: number[];
+  /** Per phase: the attacker's classes and attempts per class, from its `role_started`. */
+  attackers: Record<Phase, { classes: string[]; attempts: number | null }>;
+  /** Per phase: the sensor's message count and interval, from its `role_started` (`null` when unbounded). */
+  sensors: Record<Phase, { count: number | null; interval_ms: number | null }>;
+  /**
+   * The broker: `embedded` when the logs have the embedded broker's `broker_listening`, else `not logged`
+   * (an external broker such as Mosquitto logs nothing here); `listeners` counts its starts.
+   */
+  broker: { kind: "embedded" | "not logged"; listeners: number; secure_listeners: number };
 }
 
 /** Outcome counts of one attack class in one phase. */
@@ -122,6 +172,7 @@ export interface AggregateMetrics {
   timing: Record<string, TimingSummary>;
   recovery: Record<string, RecoverySummary>;
   broker: { auth_failed: Record<string, number>; acl_denied: number; client_connected: number };
+  settings: RunSettings;
 }
 
 /**

@@ -5,7 +5,10 @@
  */
 
 import { join } from "node:path";
+import { VERSION } from "../core/version.ts";
 import { aggregateLogs } from "./aggregate.ts";
+import { NoRecordsError } from "./errors.ts";
+import type { ProgressListener } from "./progress.ts";
 import {
   type BenchTable,
   type MetricsDocument,
@@ -24,7 +27,8 @@ export interface ReportPaths {
 
 /**
  * Aggregates `logs` and writes metrics.json, summary.md and report.html into `outDir` (created if missing).
- * A missing log is an error; bad lines inside a log are counted, not fatal.
+ * A missing log is an error; bad lines inside a log are counted, not fatal; logs without a single record
+ * throw {@link NoRecordsError} and nothing is written. `onProgress` hears the fold's progress.
  * @example
  * ```ts
  * const { metrics, paths } = await writeReport({ logs: ["out/phase1.jsonl", "out/phase2.jsonl"], outDir: "out" });
@@ -32,10 +36,20 @@ export interface ReportPaths {
  * ```
  */
 export async function writeReport(
-  options: { logs: string[]; outDir: string; benchTable?: BenchTable; now?: () => Date },
+  options: {
+    logs: string[];
+    outDir: string;
+    benchTable?: BenchTable;
+    now?: () => Date;
+    onProgress?: ProgressListener;
+  },
 ): Promise<{ metrics: MetricsDocument; summary: string; paths: ReportPaths }> {
-  const aggregate = await aggregateLogs(options.logs);
-  const metrics = metricsDocument(aggregate, options.logs, options.now?.() ?? new Date());
+  const aggregate = await aggregateLogs(options.logs, options.onProgress);
+  if (aggregate.records === 0) throw new NoRecordsError(options.logs, aggregate.lines);
+  const metrics = metricsDocument(aggregate, options.logs, options.now?.() ?? new Date(), {
+    secmqtt: VERSION,
+    deno: Deno.version.deno,
+  });
   await Deno.mkdir(options.outDir, { recursive: true });
   const paths: ReportPaths = {
     json: join(options.outDir, "metrics.json"),
