@@ -173,9 +173,10 @@ export async function runDemo(
   log2.close();
   // The same count the report's attack table adds up: every attempt of every class, whether it reached the
   // actuator's topic or was refused by the broker first.
+  const active = attack2.sent + attack2.refused;
   progress(
-    `Phase II  ${attack2.sent + attack2.refused} attack attempts: ${attack2.sent} published, ` +
-      `${attack2.refused} refused by the broker (login or ACL)`,
+    `Phase II  ${attack2.captured + active} attack attempts: ${attack2.captured} messages eavesdropped, ` +
+      `${active} active (${attack2.sent} published, ${attack2.refused} refused by the broker at login or by ACL)`,
   );
 
   progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");
