@@ -20,7 +20,7 @@ import {
   type VerifyingKey,
   verifySignature,
 } from "./signature.ts";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 
 /** The only envelope version this module writes and reads. */
 export const ENVELOPE_VERSION = 1;
@@ -164,22 +164,10 @@ export interface SignedFields {
 export type AssociatedFields = Pick<SignedFields, "suite" | "topic" | "sender" | "counter" | "ts">;
 
 /** Thrown by {@link seal} and the epoch-key functions when the sender's own inputs are unusable. */
-export class EnvelopeError extends SecmqttError {
+export class EnvelopeError extends CodedError<"INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE"> {
   /** Exit-status kind: a bad argument is input; an exhausted or reused epoch key is state. */
   get kind(): ErrorKind {
     return this.code === "INVALID_INPUT" ? "input" : "state";
-  }
-  /** `INVALID_INPUT` for a bad argument, `EPOCH_EXHAUSTED` or `NONCE_REUSE` for an epoch-key refusal. */
-  readonly code: "INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE";
-  /**
-   * Creates the error.
-   * @param code stable error code
-   * @param message what was expected and what came
-   */
-  constructor(code: "INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE", message: string) {
-    super(message);
-    this.name = "EnvelopeError";
-    this.code = code;
   }
 }
 

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
 import type { Log } from "../log/jsonl.ts";
 import { cropAbovePercentile, mean, percentileOfSorted, sortedCopy, welchT } from "../metrics/stats.ts";
 import { type CompareFunction, type CompareTarget, compareTarget } from "./timing_targets/compare.ts";
@@ -56,13 +57,14 @@ export const RECOVERY_CALLS_PER_BATCH = 1000;
 export const RECOVERY_DECISION_Z = 6;
 
 /** Thrown for a target name the table does not have. */
-export class TimingTargetError extends Error {
+export class TimingTargetError extends SecmqttError {
   /** Stable error code. */
   readonly code = "UNKNOWN_TIMING_TARGET";
+  /** Exit-status kind: the name comes from the command line (`--target`). */
+  readonly kind = "usage";
   /** @param name the unknown name */
   constructor(name: string) {
     super(`expected one of ${Object.keys(TIMING_TARGETS).join(", ")}, got '${name}'`);
-    this.name = "TimingTargetError";
   }
 }
 

@@ -12,7 +12,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 
 /** Version of the on-disk schema, stored in the `meta` table. */
 export const REPLAY_SCHEMA_VERSION = 1;
@@ -51,22 +51,10 @@ export type StateErrorCode =
   | "STATE_CLOSED";
 
 /** Error of the replay state. Whoever gets one must stop acting on messages. */
-export class StateError extends SecmqttError {
+export class StateError extends CodedError<StateErrorCode> {
   /** Exit-status kind: misuse of the store is a bug; everything else is persistent state. */
   get kind(): ErrorKind {
     return this.code === "STATE_BAD_ARGUMENT" || this.code === "STATE_CLOSED" ? "internal" : "state";
-  }
-  /** Stable error code. */
-  readonly code: StateErrorCode;
-  /**
-   * @param code stable error code
-   * @param message what was expected and what came
-   * @param options the underlying error, if any
-   */
-  constructor(code: StateErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StateError";
-    this.code = code;
   }
 }
 
