@@ -218,9 +218,7 @@ export class ReplayStore implements ReplayState {
    * ```
    */
   isFresh(sender: string, counter: Counter): boolean {
-    const value = toCounter(counter);
-    const highest = this.highest(sender);
-    return highest === undefined || value > highest;
+    return isAbove(toCounter(counter), this.highest(sender));
   }
 
   /**
@@ -244,25 +242,18 @@ export class ReplayStore implements ReplayState {
    */
   acceptBatch(items: readonly AcceptItem[]): AcceptResult[] {
     this.#checkOpen();
-    const checked = items.map((item) => {
-      checkSender(item.sender);
-      return { sender: item.sender, counter: toCounter(item.counter) };
-    });
+    const checked = checkItems(items);
     if (checked.length === 0) return [];
-    const results: AcceptResult[] = [];
+    let results: AcceptResult[];
     try {
       // IMMEDIATE takes the write lock before reading, so the freshness check and the write are atomic.
       this.#db.exec("BEGIN IMMEDIATE");
       try {
-        for (const { sender, counter } of checked) {
-          const highest = this.#read(sender);
-          if (highest !== undefined && counter <= highest) {
-            results.push({ ok: false, code: "REPLAY", highest });
-            continue;
-          }
-          this.#upsert.run(sender, counter);
-          results.push({ ok: true });
-        }
+        results = acceptInOrder(
+          checked,
+          (sender) => this.#read(sender),
+          (sender, counter) => this.#upsert.run(sender, counter),
+        );
         this.#db.exec("COMMIT");
       } catch (error) {
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
@@ -327,9 +318,7 @@ export class MemoryReplayStore implements ReplayState {
    * ```
    */
   isFresh(sender: string, counter: Counter): boolean {
-    const value = toCounter(counter);
-    const highest = this.highest(sender);
-    return highest === undefined || value > highest;
+    return isAbove(toCounter(counter), this.highest(sender));
   }
 
   /**
@@ -355,16 +344,11 @@ export class MemoryReplayStore implements ReplayState {
    */
   acceptBatch(items: readonly AcceptItem[]): AcceptResult[] {
     this.#checkOpen();
-    const checked = items.map((item) => {
-      checkSender(item.sender);
-      return { sender: item.sender, counter: toCounter(item.counter) };
-    });
-    return checked.map(({ sender, counter }): AcceptResult => {
-      const highest = this.#highest.get(sender);
-      if (highest !== undefined && counter <= highest) return { ok: false, code: "REPLAY", highest };
-      this.#highest.set(sender, counter);
-      return { ok: true };
-    });
+    return acceptInOrder(
+      checkItems(items),
+      (sender) => this.#highest.get(sender),
+      (sender, counter) => this.#highest.set(sender, counter),
+    );
   }
 
   /**
@@ -381,6 +365,36 @@ export class MemoryReplayStore implements ReplayState {
   #checkOpen(): void {
     if (this.#closed) throw new StateError("STATE_CLOSED", "replay state is closed");
   }
+}
+
+/** A batch's items with every sender and counter checked, before any of them is recorded. */
+function checkItems(items: readonly AcceptItem[]): { sender: string; counter: bigint }[] {
+  return items.map((item) => {
+    checkSender(item.sender);
+    return { sender: item.sender, counter: toCounter(item.counter) };
+  });
+}
+
+/** The freshness rule: a counter must be strictly above the highest accepted one, if any. */
+function isAbove(counter: bigint, highest: bigint | undefined): boolean {
+  return highest === undefined || counter > highest;
+}
+
+/**
+ * The one acceptance loop of both stores: in order, each fresh counter is recorded before the next item
+ * is read, so a batch that repeats a counter refuses the repeat.
+ */
+function acceptInOrder(
+  checked: readonly { sender: string; counter: bigint }[],
+  highestOf: (sender: string) => bigint | undefined,
+  record: (sender: string, counter: bigint) => void,
+): AcceptResult[] {
+  return checked.map(({ sender, counter }): AcceptResult => {
+    const highest = highestOf(sender);
+    if (highest !== undefined && !isAbove(counter, highest)) return { ok: false, code: "REPLAY", highest };
+    record(sender, counter);
+    return { ok: true };
+  });
 }
 
 /**
