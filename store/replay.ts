@@ -123,6 +123,37 @@ export interface ReplayState {
   close(): void;
 }
 
+/** `isFresh` and `accept`, which every store derives the same way from `highest` and `acceptBatch`. */
+abstract class ReplayStateBase implements ReplayState {
+  abstract highest(sender: string): bigint | undefined;
+  abstract acceptBatch(items: readonly AcceptItem[]): AcceptResult[];
+  abstract close(): void;
+
+  /**
+   * Whether `counter` is above the highest accepted from `sender`.
+   * @example
+   * ```ts
+   * new MemoryReplayStore().isFresh("sensor-1", 1); // true
+   * ```
+   */
+  isFresh(sender: string, counter: Counter): boolean {
+    return isAbove(toCounter(counter), this.highest(sender));
+  }
+
+  /**
+   * Records `counter` for `sender` (durably, for {@link ReplayStore}), or refuses a non-increasing one.
+   * @example
+   * ```ts
+   * const state = new MemoryReplayStore();
+   * state.accept("sensor-1", 5); // { ok: true }
+   * state.accept("sensor-1", 5); // { ok: false, code: "REPLAY", highest: 5n }
+   * ```
+   */
+  accept(sender: string, counter: Counter): AcceptResult {
+    return this.acceptBatch([{ sender, counter }])[0];
+  }
+}
+
 /** Options of {@link ReplayStore.open}. */
 export interface ReplayStoreOptions {
   /** Open an existing store without write access (inspection); `accept` then throws `STATE_WRITE_FAILED`. */
@@ -130,7 +161,7 @@ export interface ReplayStoreOptions {
 }
 
 /** Replay state in a SQLite file, durable on every accept. */
-export class ReplayStore implements ReplayState {
+export class ReplayStore extends ReplayStateBase {
   readonly #db: DatabaseSync;
   readonly #path: string;
   readonly #select: StatementSync;
@@ -138,6 +169,7 @@ export class ReplayStore implements ReplayState {
   #closed = false;
 
   private constructor(db: DatabaseSync, path: string) {
+    super();
     this.#db = db;
     this.#path = path;
     this.#select = db.prepare("SELECT highest FROM replay_highest WHERE sender = ?");
@@ -211,29 +243,6 @@ export class ReplayStore implements ReplayState {
   }
 
   /**
-   * Whether `counter` is above the highest accepted from `sender`.
-   * @example
-   * ```ts
-   * store.isFresh("sensor-1", 42); // true if 41 or less was the highest
-   * ```
-   */
-  isFresh(sender: string, counter: Counter): boolean {
-    return isAbove(toCounter(counter), this.highest(sender));
-  }
-
-  /**
-   * Records `counter` for `sender` in a committed, fsynced transaction, or refuses a non-increasing one.
-   * @example
-   * ```ts
-   * const result = store.accept("sensor-1", 42);
-   * if (!result.ok) return result; // { ok: false, code: "REPLAY", highest }
-   * ```
-   */
-  accept(sender: string, counter: Counter): AcceptResult {
-    return this.acceptBatch([{ sender, counter }])[0];
-  }
-
-  /**
    * Accepts many counters in one durable transaction, in order.
    * @example
    * ```ts
@@ -293,7 +302,7 @@ export class ReplayStore implements ReplayState {
 }
 
 /** Replay state in memory with the semantics of {@link ReplayStore}; for tests of the logic. */
-export class MemoryReplayStore implements ReplayState {
+export class MemoryReplayStore extends ReplayStateBase {
   readonly #highest = new Map<string, bigint>();
   #closed = false;
 
@@ -308,30 +317,6 @@ export class MemoryReplayStore implements ReplayState {
     this.#checkOpen();
     checkSender(sender);
     return this.#highest.get(sender);
-  }
-
-  /**
-   * Whether `counter` is above the highest accepted from `sender`.
-   * @example
-   * ```ts
-   * new MemoryReplayStore().isFresh("sensor-1", 1); // true
-   * ```
-   */
-  isFresh(sender: string, counter: Counter): boolean {
-    return isAbove(toCounter(counter), this.highest(sender));
-  }
-
-  /**
-   * Records `counter` for `sender`, or refuses a non-increasing one.
-   * @example
-   * ```ts
-   * const state = new MemoryReplayStore();
-   * state.accept("sensor-1", 5); // { ok: true }
-   * state.accept("sensor-1", 5); // { ok: false, code: "REPLAY", highest: 5n }
-   * ```
-   */
-  accept(sender: string, counter: Counter): AcceptResult {
-    return this.acceptBatch([{ sender, counter }])[0];
   }
 
   /**
