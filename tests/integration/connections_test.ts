@@ -7,22 +7,16 @@
 import assert from "node:assert/strict";
 import { freePort } from "../../testkit/brokers.ts";
 import { readRecords, spawnSecmqtt, waitFor } from "./cli_process.ts";
+import { withTempDir } from "../../testkit/temp_dir.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-conn-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const TEMP_PREFIX = "secmqtt-conn-";
 
 function startBroker(port: number, log: string) {
   return spawnSecmqtt(["broker", "--port", String(port), "--log", log]);
 }
 
 Deno.test("a sensor started before its broker waits for it, says so, and delivers once it is up", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir(TEMP_PREFIX, async (dir) => {
     const port = freePort();
     const sensorLog = `${dir}/sensor.jsonl`;
     const sensor = spawnSecmqtt([
@@ -51,7 +45,7 @@ Deno.test("a sensor started before its broker waits for it, says so, and deliver
 });
 
 Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and closes its log", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir(TEMP_PREFIX, async (dir) => {
     const port = freePort();
     const broker = startBroker(port, `${dir}/broker.jsonl`);
     const sensorLog = `${dir}/sensor.jsonl`;
@@ -92,7 +86,7 @@ Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and 
 });
 
 Deno.test("an outage is logged once as disconnected and once as reconnected, and delivery goes on", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir(TEMP_PREFIX, async (dir) => {
     const port = freePort();
     let broker = startBroker(port, `${dir}/broker.jsonl`);
     const sensorLog = `${dir}/sensor.jsonl`;
