@@ -879,17 +879,7 @@ export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Pr
 
   // 5. Signature, over every field plus the topic.
   const { sender, counter, ts, msgId, wrappedKey, nonce, ciphertext } = env;
-  const signed = envelopeSignedBytes({
-    suite,
-    topic,
-    sender,
-    counter,
-    ts,
-    msgId,
-    wrappedKey,
-    nonce,
-    ciphertext,
-  });
+  const signed = envelopeSignedBytes({ ...env, suite, topic });
   // A trust entry whose key is of another scheme than its suite can verify nothing.
   const authentic = trusted.publicKey.scheme === SUITE_SIGNATURE_SCHEME[suite] &&
     await verifySignature(trusted.publicKey, signed, env.sig);
