@@ -9,6 +9,7 @@
  */
 
 import { CodedError } from "../core/errors.ts";
+import { concatBytes } from "./codec.ts";
 
 /** Reasons a DER input is rejected; stable, so callers can branch on them. */
 export type DerErrorCode =
@@ -305,15 +306,7 @@ export function encodeElement(tag: number, content: Uint8Array): Uint8Array {
  * ```
  */
 export function encodeSequence(...elements: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const e of elements) total += e.length;
-  const content = new Uint8Array(total);
-  let offset = 0;
-  for (const e of elements) {
-    content.set(e, offset);
-    offset += e.length;
-  }
-  return encodeElement(DER_TAG.SEQUENCE, content);
+  return encodeElement(DER_TAG.SEQUENCE, concatBytes(...elements));
 }
 
 /**

@@ -210,13 +210,7 @@ function text(value: string): Uint8Array {
  */
 export function envelopeSignedBytes(fields: SignedFields): Uint8Array {
   return concatBytes(
-    utf8Encode(SIGNED_BYTES_LABEL),
-    u8(ENVELOPE_VERSION),
-    text(fields.suite),
-    text(fields.topic),
-    text(fields.sender),
-    u64(fields.counter),
-    u64(fields.ts),
+    ...labelledHeader(SIGNED_BYTES_LABEL, fields),
     text(fields.msgId),
     lengthPrefixed(fields.wrappedKey),
     lengthPrefixed(fields.nonce),
@@ -233,15 +227,20 @@ export function envelopeSignedBytes(fields: SignedFields): Uint8Array {
  * ```
  */
 export function envelopeAssociatedData(fields: AssociatedFields): Uint8Array {
-  return concatBytes(
-    utf8Encode(AAD_LABEL),
+  return concatBytes(...labelledHeader(AAD_LABEL, fields));
+}
+
+/** `label ‖ u8 v ‖ str suite ‖ str topic ‖ str sender ‖ u64 counter ‖ u64 ts`: how both byte strings begin. */
+function labelledHeader(label: string, fields: AssociatedFields): Uint8Array[] {
+  return [
+    utf8Encode(label),
     u8(ENVELOPE_VERSION),
     text(fields.suite),
     text(fields.topic),
     text(fields.sender),
     u64(fields.counter),
     u64(fields.ts),
-  );
+  ];
 }
 
 /**
