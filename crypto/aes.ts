@@ -14,7 +14,10 @@ export const AES_NONCE_BYTES = 12;
 /** GCM tag length in bytes (128 bits), appended to the ciphertext. */
 export const AES_TAG_BYTES = 16;
 
-/** Error thrown by this module; `code` says whether the input was unusable or failed authentication. */
+/**
+ * Error thrown by this module: `BAD_INPUT` for wrong key, nonce or ciphertext lengths, `AUTH_FAILED` for a
+ * tag mismatch.
+ */
 export class AesGcmError extends CodedError<"BAD_INPUT" | "AUTH_FAILED"> {
   /** Exit-status kind: unusable key, nonce or ciphertext is bad input. */
   readonly kind = "input";

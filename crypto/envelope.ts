@@ -163,7 +163,10 @@ export interface SignedFields {
 /** Inputs of the AES-GCM associated data. */
 export type AssociatedFields = Pick<SignedFields, "suite" | "topic" | "sender" | "counter" | "ts">;
 
-/** Thrown by {@link seal} and the epoch-key functions when the sender's own inputs are unusable. */
+/**
+ * Thrown by {@link seal} and the epoch-key functions when the sender's own inputs are unusable:
+ * `INVALID_INPUT` for a bad argument, `EPOCH_EXHAUSTED` or `NONCE_REUSE` for an epoch-key refusal.
+ */
 export class EnvelopeError extends CodedError<"INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE"> {
   /** Exit-status kind: a bad argument is input; an exhausted or reused epoch key is state. */
   get kind(): ErrorKind {

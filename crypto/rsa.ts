@@ -17,7 +17,10 @@ export const SESSION_KEY_BYTES = 32;
 const OAEP_PARAMS = { name: "RSA-OAEP", hash: "SHA-256" } as const;
 const F4 = new Uint8Array([1, 0, 1]);
 
-/** Error thrown by this module; the message never reveals why an OAEP decoding failed (RFC 8017 §7.1.2). */
+/**
+ * Error thrown by this module: `BAD_KEY` for unusable key material, `UNWRAP_FAILED` for a ciphertext that
+ * does not decrypt. The message never reveals why an OAEP decoding failed (RFC 8017 §7.1.2).
+ */
 export class RsaError extends CodedError<"BAD_KEY" | "UNWRAP_FAILED"> {
   /** Exit-status kind: unusable key material or ciphertext is bad input. */
   readonly kind = "input";
