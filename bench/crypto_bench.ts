@@ -19,7 +19,7 @@ import {
 } from "../crypto/envelope.ts";
 import { unwrapSessionKey, wrapSessionKey } from "../crypto/rsa.ts";
 import { signMessage, verifySignature } from "../crypto/signature.ts";
-import { loadEnvelopeFixtureKeys } from "../testkit/fixture_keys.ts";
+import { fixtureTrust, loadEnvelopeFixtureKeys } from "../testkit/fixture_keys.ts";
 
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 const TOPIC = "home/livingroom/lamp/set";
@@ -66,16 +66,7 @@ for (const suite of [SUITE_ED25519, SUITE_DSA] as const) {
 function depsFor(keyCache?: EpochKeyCache): OpenDeps {
   return {
     clock: { now: () => 1_700_000_000_000 },
-    trust: {
-      lookup: (sender) => {
-        for (const suite of [SUITE_DSA, SUITE_ED25519] as const) {
-          if (keys[suite].sender === sender) {
-            return { publicKey: keys[suite].publicKey, suite, status: "active" };
-          }
-        }
-        return undefined;
-      },
-    },
+    trust: fixtureTrust(keys),
     replay: { isFresh: () => true },
     recipientPrivateKey: rsaPrivate,
     keyCache,

@@ -25,7 +25,8 @@ export const EXIT_STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
 };
 
 /**
- * Base of every coded error. Subclasses declare `code` (a closed union of stable strings) and `kind`.
+ * Base of every coded error. Subclasses declare `code` (a closed union of stable strings) and `kind`;
+ * the error's `name` is its class's name, so a subclass needs no constructor of its own.
  * @example
  * ```ts
  * class DiskError extends SecmqttError {
@@ -40,4 +41,37 @@ export abstract class SecmqttError extends Error {
   abstract readonly code: string;
   /** Which exit status this error maps to (see {@link EXIT_STATUS_BY_KIND}). */
   abstract readonly kind: ErrorKind;
+  /**
+   * @param message what was expected and what came
+   * @param options the underlying error, if any
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Base of an error whose code is one of several, chosen where it is thrown. Subclasses name the union
+ * of codes and declare `kind` (a constant, or a getter reading `code` when the kind depends on it).
+ * @example
+ * ```ts
+ * class DiskError extends CodedError<"DISK_FULL" | "DISK_GONE"> {
+ *   readonly kind = "state";
+ * }
+ * new DiskError("DISK_GONE", "the volume was unmounted").code; // "DISK_GONE"
+ * ```
+ */
+export abstract class CodedError<Code extends string> extends SecmqttError {
+  /** Stable code, for logs and tests. */
+  readonly code: Code;
+  /**
+   * @param code stable error code
+   * @param message what was expected and what came
+   * @param options the underlying error, if any
+   */
+  constructor(code: Code, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** AES-256 key length in bytes. */
 export const AES_KEY_BYTES = 32;
@@ -14,22 +14,13 @@ export const AES_NONCE_BYTES = 12;
 /** GCM tag length in bytes (128 bits), appended to the ciphertext. */
 export const AES_TAG_BYTES = 16;
 
-/** Error thrown by this module; `code` says whether the input was unusable or failed authentication. */
-export class AesGcmError extends SecmqttError {
+/**
+ * Error thrown by this module: `BAD_INPUT` for wrong key, nonce or ciphertext lengths, `AUTH_FAILED` for a
+ * tag mismatch.
+ */
+export class AesGcmError extends CodedError<"BAD_INPUT" | "AUTH_FAILED"> {
   /** Exit-status kind: unusable key, nonce or ciphertext is bad input. */
   readonly kind = "input";
-  /** `"BAD_INPUT"` for wrong key/nonce/ciphertext lengths, `"AUTH_FAILED"` for a tag mismatch. */
-  readonly code: "BAD_INPUT" | "AUTH_FAILED";
-  /**
-   * Creates the error.
-   * @param code stable error code
-   * @param message what was expected and what came
-   */
-  constructor(code: "BAD_INPUT" | "AUTH_FAILED", message: string) {
-    super(message);
-    this.name = "AesGcmError";
-    this.code = code;
-  }
 }
 
 /**

@@ -15,11 +15,6 @@ export class EncodingError extends SecmqttError {
   readonly kind = "input";
   /** Stable error code. */
   readonly code = "ENCODING";
-  /** @param message what was expected and what came */
-  constructor(message: string) {
-    super(message);
-    this.name = "EncodingError";
-  }
 }
 
 /**

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
+import { concatBytes } from "./codec.ts";
 
 /** Reasons a DER input is rejected; stable, so callers can branch on them. */
 export type DerErrorCode =
@@ -22,20 +23,9 @@ export type DerErrorCode =
   | "DER_TRAILING_BYTES";
 
 /** Error thrown for any input that is not canonical DER of the expected shape. */
-export class DerError extends SecmqttError {
+export class DerError extends CodedError<DerErrorCode> {
   /** Exit-status kind: non-canonical DER is bad input. */
   readonly kind = "input";
-  /** Stable reason code. */
-  readonly code: DerErrorCode;
-  /**
-   * @param code the reason
-   * @param message what was expected and what came
-   */
-  constructor(code: DerErrorCode, message: string) {
-    super(message);
-    this.name = "DerError";
-    this.code = code;
-  }
 }
 
 /** Universal tag bytes (X.690 §8; constructed bit set for SEQUENCE). */
@@ -316,15 +306,7 @@ export function encodeElement(tag: number, content: Uint8Array): Uint8Array {
  * ```
  */
 export function encodeSequence(...elements: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const e of elements) total += e.length;
-  const content = new Uint8Array(total);
-  let offset = 0;
-  for (const e of elements) {
-    content.set(e, offset);
-    offset += e.length;
-  }
-  return encodeElement(DER_TAG.SEQUENCE, content);
+  return encodeElement(DER_TAG.SEQUENCE, concatBytes(...elements));
 }
 
 /**

@@ -37,7 +37,7 @@ import {
   multiPow,
   randomBigIntInRange,
 } from "./modarith.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { regularPow, RegularPowers } from "./regular_pow.ts";
 
 /** id-dsa, the algorithm OID of DSA keys in SPKI and PKCS#8 (RFC 3279 §2.3.2). */
@@ -96,21 +96,9 @@ export type DsaErrorCode =
   | "DSA_INVALID_SIGNATURE_ENCODING";
 
 /** Error thrown by key handling and signing; `verify` never throws. */
-export class DsaError extends SecmqttError {
+export class DsaError extends CodedError<DsaErrorCode> {
   /** Exit-status kind: unusable keys, domains or encodings are bad input. */
   readonly kind = "input";
-  /** Stable reason code. */
-  readonly code: DsaErrorCode;
-  /**
-   * @param code the reason
-   * @param message what was expected and what came
-   * @param options the underlying error, if any
-   */
-  constructor(code: DsaErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "DsaError";
-    this.code = code;
-  }
 }
 
 /**

@@ -17,14 +17,6 @@ export class Ed25519Error extends SecmqttError {
   readonly kind = "input";
   /** Stable error code. */
   readonly code = "BAD_KEY";
-  /**
-   * Creates the error.
-   * @param message what was expected and what came
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "Ed25519Error";
-  }
 }
 
 /**

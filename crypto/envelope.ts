@@ -20,7 +20,7 @@ import {
   type VerifyingKey,
   verifySignature,
 } from "./signature.ts";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 
 /** The only envelope version this module writes and reads. */
 export const ENVELOPE_VERSION = 1;
@@ -163,23 +163,14 @@ export interface SignedFields {
 /** Inputs of the AES-GCM associated data. */
 export type AssociatedFields = Pick<SignedFields, "suite" | "topic" | "sender" | "counter" | "ts">;
 
-/** Thrown by {@link seal} and the epoch-key functions when the sender's own inputs are unusable. */
-export class EnvelopeError extends SecmqttError {
+/**
+ * Thrown by {@link seal} and the epoch-key functions when the sender's own inputs are unusable:
+ * `INVALID_INPUT` for a bad argument, `EPOCH_EXHAUSTED` or `NONCE_REUSE` for an epoch-key refusal.
+ */
+export class EnvelopeError extends CodedError<"INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE"> {
   /** Exit-status kind: a bad argument is input; an exhausted or reused epoch key is state. */
   get kind(): ErrorKind {
     return this.code === "INVALID_INPUT" ? "input" : "state";
-  }
-  /** `INVALID_INPUT` for a bad argument, `EPOCH_EXHAUSTED` or `NONCE_REUSE` for an epoch-key refusal. */
-  readonly code: "INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE";
-  /**
-   * Creates the error.
-   * @param code stable error code
-   * @param message what was expected and what came
-   */
-  constructor(code: "INVALID_INPUT" | "EPOCH_EXHAUSTED" | "NONCE_REUSE", message: string) {
-    super(message);
-    this.name = "EnvelopeError";
-    this.code = code;
   }
 }
 
@@ -222,13 +213,7 @@ function text(value: string): Uint8Array {
  */
 export function envelopeSignedBytes(fields: SignedFields): Uint8Array {
   return concatBytes(
-    utf8Encode(SIGNED_BYTES_LABEL),
-    u8(ENVELOPE_VERSION),
-    text(fields.suite),
-    text(fields.topic),
-    text(fields.sender),
-    u64(fields.counter),
-    u64(fields.ts),
+    ...labelledHeader(SIGNED_BYTES_LABEL, fields),
     text(fields.msgId),
     lengthPrefixed(fields.wrappedKey),
     lengthPrefixed(fields.nonce),
@@ -245,15 +230,20 @@ export function envelopeSignedBytes(fields: SignedFields): Uint8Array {
  * ```
  */
 export function envelopeAssociatedData(fields: AssociatedFields): Uint8Array {
-  return concatBytes(
-    utf8Encode(AAD_LABEL),
+  return concatBytes(...labelledHeader(AAD_LABEL, fields));
+}
+
+/** `label ‖ u8 v ‖ str suite ‖ str topic ‖ str sender ‖ u64 counter ‖ u64 ts`: how both byte strings begin. */
+function labelledHeader(label: string, fields: AssociatedFields): Uint8Array[] {
+  return [
+    utf8Encode(label),
     u8(ENVELOPE_VERSION),
     text(fields.suite),
     text(fields.topic),
     text(fields.sender),
     u64(fields.counter),
     u64(fields.ts),
-  );
+  ];
 }
 
 /**
@@ -891,17 +881,7 @@ export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Pr
 
   // 5. Signature, over every field plus the topic.
   const { sender, counter, ts, msgId, wrappedKey, nonce, ciphertext } = env;
-  const signed = envelopeSignedBytes({
-    suite,
-    topic,
-    sender,
-    counter,
-    ts,
-    msgId,
-    wrappedKey,
-    nonce,
-    ciphertext,
-  });
+  const signed = envelopeSignedBytes({ ...env, suite, topic });
   // A trust entry whose key is of another scheme than its suite can verify nothing.
   const authentic = trusted.publicKey.scheme === SUITE_SIGNATURE_SCHEME[suite] &&
     await verifySignature(trusted.publicKey, signed, env.sig);

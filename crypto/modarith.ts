@@ -20,11 +20,6 @@ export class ModArithError extends SecmqttError {
   readonly kind = "internal";
   /** Stable error code. */
   readonly code = "MODARITH";
-  /** @param message what was expected and what came */
-  constructor(message: string) {
-    super(message);
-    this.name = "ModArithError";
-  }
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import { fromPem, toPem } from "./codec.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** Modulus size every secmqtt RSA key must have. */
 export const RSA_MODULUS_BITS = 2048;
@@ -17,22 +17,13 @@ export const SESSION_KEY_BYTES = 32;
 const OAEP_PARAMS = { name: "RSA-OAEP", hash: "SHA-256" } as const;
 const F4 = new Uint8Array([1, 0, 1]);
 
-/** Error thrown by this module; the message never reveals why an OAEP decoding failed (RFC 8017 §7.1.2). */
-export class RsaError extends SecmqttError {
+/**
+ * Error thrown by this module: `BAD_KEY` for unusable key material, `UNWRAP_FAILED` for a ciphertext that
+ * does not decrypt. The message never reveals why an OAEP decoding failed (RFC 8017 §7.1.2).
+ */
+export class RsaError extends CodedError<"BAD_KEY" | "UNWRAP_FAILED"> {
   /** Exit-status kind: unusable key material or ciphertext is bad input. */
   readonly kind = "input";
-  /** `"BAD_KEY"` for unusable key material, `"UNWRAP_FAILED"` for a ciphertext that does not decrypt. */
-  readonly code: "BAD_KEY" | "UNWRAP_FAILED";
-  /**
-   * Creates the error.
-   * @param code stable error code
-   * @param message what was expected and what came
-   */
-  constructor(code: "BAD_KEY" | "UNWRAP_FAILED", message: string) {
-    super(message);
-    this.name = "RsaError";
-    this.code = code;
-  }
 }
 
 function checkModulus(key: CryptoKey): CryptoKey {

@@ -103,7 +103,6 @@ export class LogFileError extends SecmqttError {
   /** @param path the log file @param reason the OS error's message */
   constructor(path: string, reason: string) {
     super(`cannot open log file ${path} for appending: ${reason}`);
-    this.name = "LogFileError";
     this.path = path;
   }
 }

@@ -60,12 +60,11 @@ export const RECOVERY_DECISION_Z = 6;
 export class TimingTargetError extends SecmqttError {
   /** Stable error code. */
   readonly code = "UNKNOWN_TIMING_TARGET";
-  /** Exit-status kind: a name the user gave. */
+  /** Exit-status kind: the name comes from the command line (`--target`). */
   readonly kind = "usage";
   /** @param name the unknown name */
   constructor(name: string) {
     super(`expected one of ${Object.keys(TIMING_TARGETS).join(", ")}, got '${name}'`);
-    this.name = "TimingTargetError";
   }
 }
 

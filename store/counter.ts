@@ -19,7 +19,7 @@
 
 import { writeFileAtomic } from "./keyfiles.ts";
 import { utf8Decode, utf8Encode } from "../crypto/codec.ts";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 
 /** Default number of counter values reserved per durable write. */
 export const DEFAULT_COUNTER_BLOCK_SIZE = 64;
@@ -39,22 +39,10 @@ export type CounterErrorCode =
   | "COUNTER_BAD_OPTION";
 
 /** Error of the counter store; no value is handed out after one is thrown by `next`. */
-export class CounterError extends SecmqttError {
+export class CounterError extends CodedError<CounterErrorCode> {
   /** Exit-status kind: misuse of the store is a bug; everything else is persistent state. */
   get kind(): ErrorKind {
     return this.code === "COUNTER_BAD_OPTION" || this.code === "COUNTER_CLOSED" ? "internal" : "state";
-  }
-  /** Stable error code. */
-  readonly code: CounterErrorCode;
-  /**
-   * @param code stable error code
-   * @param message what was expected and what came
-   * @param options the underlying error, if any
-   */
-  constructor(code: CounterErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "CounterError";
-    this.code = code;
   }
 }
 

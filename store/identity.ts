@@ -13,20 +13,12 @@ import { importSigningKeyPem, type SigningKey } from "../crypto/signature.ts";
 import { type HomePaths, keygenFix } from "./home.ts";
 import { checkPrivateKeyMode, importKeyFile, type KeyModeCheck } from "./keyfiles.ts";
 import { loadTrustList, lookup, type TrustList } from "./trust.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** The home does not describe the device asked for; the CLI prints it as one line and exits 2. */
-export class IdentityError extends SecmqttError {
+export class IdentityError extends CodedError<"CONFIG_UNKNOWN_SENSOR" | "CONFIG_UNSUPPORTED_SUITE"> {
   /** Exit-status kind: the home does not describe the device the user named. */
   readonly kind = "input";
-  /** Stable code. */
-  readonly code: "CONFIG_UNKNOWN_SENSOR" | "CONFIG_UNSUPPORTED_SUITE";
-  /** @param code stable code @param message one line naming the file */
-  constructor(code: "CONFIG_UNKNOWN_SENSOR" | "CONFIG_UNSUPPORTED_SUITE", message: string) {
-    super(message);
-    this.name = "IdentityError";
-    this.code = code;
-  }
 }
 
 /** What a secure sensor needs to seal. */

@@ -9,7 +9,7 @@
  */
 
 import { toHex, utf8Decode, utf8Encode } from "../crypto/codec.ts";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 
 /** Mode of files holding secrets: owner read/write only. */
 export const SECRET_FILE_MODE = 0o600;
@@ -28,13 +28,11 @@ export type KeyFileErrorCode =
   | "KEY_FILE_INVALID";
 
 /** Error reading or writing a key file; the message names the path and fits on one CLI line. */
-export class KeyFileError extends SecmqttError {
+export class KeyFileError extends CodedError<KeyFileErrorCode> {
   /** Exit-status kind: a failed write is a disk fault; the rest is about the path the user named. */
   get kind(): ErrorKind {
     return this.code === "KEY_FILE_WRITE_FAILED" ? "state" : "input";
   }
-  /** Stable error code. */
-  readonly code: KeyFileErrorCode;
   /** The file concerned. */
   readonly path: string;
   /**
@@ -44,9 +42,7 @@ export class KeyFileError extends SecmqttError {
    * @param options the underlying error, if any
    */
   constructor(code: KeyFileErrorCode, path: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "KeyFileError";
-    this.code = code;
+    super(code, message, options);
     this.path = path;
   }
 }

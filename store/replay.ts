@@ -12,7 +12,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 
 /** Version of the on-disk schema, stored in the `meta` table. */
 export const REPLAY_SCHEMA_VERSION = 1;
@@ -51,22 +51,10 @@ export type StateErrorCode =
   | "STATE_CLOSED";
 
 /** Error of the replay state. Whoever gets one must stop acting on messages. */
-export class StateError extends SecmqttError {
+export class StateError extends CodedError<StateErrorCode> {
   /** Exit-status kind: misuse of the store is a bug; everything else is persistent state. */
   get kind(): ErrorKind {
     return this.code === "STATE_BAD_ARGUMENT" || this.code === "STATE_CLOSED" ? "internal" : "state";
-  }
-  /** Stable error code. */
-  readonly code: StateErrorCode;
-  /**
-   * @param code stable error code
-   * @param message what was expected and what came
-   * @param options the underlying error, if any
-   */
-  constructor(code: StateErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "StateError";
-    this.code = code;
   }
 }
 
@@ -135,6 +123,37 @@ export interface ReplayState {
   close(): void;
 }
 
+/** `isFresh` and `accept`, which every store derives the same way from `highest` and `acceptBatch`. */
+abstract class ReplayStateBase implements ReplayState {
+  abstract highest(sender: string): bigint | undefined;
+  abstract acceptBatch(items: readonly AcceptItem[]): AcceptResult[];
+  abstract close(): void;
+
+  /**
+   * Whether `counter` is above the highest accepted from `sender`.
+   * @example
+   * ```ts
+   * new MemoryReplayStore().isFresh("sensor-1", 1); // true
+   * ```
+   */
+  isFresh(sender: string, counter: Counter): boolean {
+    return isAbove(toCounter(counter), this.highest(sender));
+  }
+
+  /**
+   * Records `counter` for `sender` (durably, for {@link ReplayStore}), or refuses a non-increasing one.
+   * @example
+   * ```ts
+   * const state = new MemoryReplayStore();
+   * state.accept("sensor-1", 5); // { ok: true }
+   * state.accept("sensor-1", 5); // { ok: false, code: "REPLAY", highest: 5n }
+   * ```
+   */
+  accept(sender: string, counter: Counter): AcceptResult {
+    return this.acceptBatch([{ sender, counter }])[0];
+  }
+}
+
 /** Options of {@link ReplayStore.open}. */
 export interface ReplayStoreOptions {
   /** Open an existing store without write access (inspection); `accept` then throws `STATE_WRITE_FAILED`. */
@@ -142,7 +161,7 @@ export interface ReplayStoreOptions {
 }
 
 /** Replay state in a SQLite file, durable on every accept. */
-export class ReplayStore implements ReplayState {
+export class ReplayStore extends ReplayStateBase {
   readonly #db: DatabaseSync;
   readonly #path: string;
   readonly #select: StatementSync;
@@ -150,6 +169,7 @@ export class ReplayStore implements ReplayState {
   #closed = false;
 
   private constructor(db: DatabaseSync, path: string) {
+    super();
     this.#db = db;
     this.#path = path;
     this.#select = db.prepare("SELECT highest FROM replay_highest WHERE sender = ?");
@@ -223,31 +243,6 @@ export class ReplayStore implements ReplayState {
   }
 
   /**
-   * Whether `counter` is above the highest accepted from `sender`.
-   * @example
-   * ```ts
-   * store.isFresh("sensor-1", 42); // true if 41 or less was the highest
-   * ```
-   */
-  isFresh(sender: string, counter: Counter): boolean {
-    const value = toCounter(counter);
-    const highest = this.highest(sender);
-    return highest === undefined || value > highest;
-  }
-
-  /**
-   * Records `counter` for `sender` in a committed, fsynced transaction, or refuses a non-increasing one.
-   * @example
-   * ```ts
-   * const result = store.accept("sensor-1", 42);
-   * if (!result.ok) return result; // { ok: false, code: "REPLAY", highest }
-   * ```
-   */
-  accept(sender: string, counter: Counter): AcceptResult {
-    return this.acceptBatch([{ sender, counter }])[0];
-  }
-
-  /**
    * Accepts many counters in one durable transaction, in order.
    * @example
    * ```ts
@@ -256,25 +251,18 @@ export class ReplayStore implements ReplayState {
    */
   acceptBatch(items: readonly AcceptItem[]): AcceptResult[] {
     this.#checkOpen();
-    const checked = items.map((item) => {
-      checkSender(item.sender);
-      return { sender: item.sender, counter: toCounter(item.counter) };
-    });
+    const checked = checkItems(items);
     if (checked.length === 0) return [];
-    const results: AcceptResult[] = [];
+    let results: AcceptResult[];
     try {
       // IMMEDIATE takes the write lock before reading, so the freshness check and the write are atomic.
       this.#db.exec("BEGIN IMMEDIATE");
       try {
-        for (const { sender, counter } of checked) {
-          const highest = this.#read(sender);
-          if (highest !== undefined && counter <= highest) {
-            results.push({ ok: false, code: "REPLAY", highest });
-            continue;
-          }
-          this.#upsert.run(sender, counter);
-          results.push({ ok: true });
-        }
+        results = acceptInOrder(
+          checked,
+          (sender) => this.#read(sender),
+          (sender, counter) => this.#upsert.run(sender, counter),
+        );
         this.#db.exec("COMMIT");
       } catch (error) {
         if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
@@ -314,7 +302,7 @@ export class ReplayStore implements ReplayState {
 }
 
 /** Replay state in memory with the semantics of {@link ReplayStore}; for tests of the logic. */
-export class MemoryReplayStore implements ReplayState {
+export class MemoryReplayStore extends ReplayStateBase {
   readonly #highest = new Map<string, bigint>();
   #closed = false;
 
@@ -332,32 +320,6 @@ export class MemoryReplayStore implements ReplayState {
   }
 
   /**
-   * Whether `counter` is above the highest accepted from `sender`.
-   * @example
-   * ```ts
-   * new MemoryReplayStore().isFresh("sensor-1", 1); // true
-   * ```
-   */
-  isFresh(sender: string, counter: Counter): boolean {
-    const value = toCounter(counter);
-    const highest = this.highest(sender);
-    return highest === undefined || value > highest;
-  }
-
-  /**
-   * Records `counter` for `sender`, or refuses a non-increasing one.
-   * @example
-   * ```ts
-   * const state = new MemoryReplayStore();
-   * state.accept("sensor-1", 5); // { ok: true }
-   * state.accept("sensor-1", 5); // { ok: false, code: "REPLAY", highest: 5n }
-   * ```
-   */
-  accept(sender: string, counter: Counter): AcceptResult {
-    return this.acceptBatch([{ sender, counter }])[0];
-  }
-
-  /**
    * Accepts many counters, in order.
    * @example
    * ```ts
@@ -367,16 +329,11 @@ export class MemoryReplayStore implements ReplayState {
    */
   acceptBatch(items: readonly AcceptItem[]): AcceptResult[] {
     this.#checkOpen();
-    const checked = items.map((item) => {
-      checkSender(item.sender);
-      return { sender: item.sender, counter: toCounter(item.counter) };
-    });
-    return checked.map(({ sender, counter }): AcceptResult => {
-      const highest = this.#highest.get(sender);
-      if (highest !== undefined && counter <= highest) return { ok: false, code: "REPLAY", highest };
-      this.#highest.set(sender, counter);
-      return { ok: true };
-    });
+    return acceptInOrder(
+      checkItems(items),
+      (sender) => this.#highest.get(sender),
+      (sender, counter) => this.#highest.set(sender, counter),
+    );
   }
 
   /**
@@ -393,6 +350,36 @@ export class MemoryReplayStore implements ReplayState {
   #checkOpen(): void {
     if (this.#closed) throw new StateError("STATE_CLOSED", "replay state is closed");
   }
+}
+
+/** A batch's items with every sender and counter checked, before any of them is recorded. */
+function checkItems(items: readonly AcceptItem[]): { sender: string; counter: bigint }[] {
+  return items.map((item) => {
+    checkSender(item.sender);
+    return { sender: item.sender, counter: toCounter(item.counter) };
+  });
+}
+
+/** The freshness rule: a counter must be strictly above the highest accepted one, if any. */
+function isAbove(counter: bigint, highest: bigint | undefined): boolean {
+  return highest === undefined || counter > highest;
+}
+
+/**
+ * The one acceptance loop of both stores: in order, each fresh counter is recorded before the next item
+ * is read, so a batch that repeats a counter refuses the repeat.
+ */
+function acceptInOrder(
+  checked: readonly { sender: string; counter: bigint }[],
+  highestOf: (sender: string) => bigint | undefined,
+  record: (sender: string, counter: bigint) => void,
+): AcceptResult[] {
+  return checked.map(({ sender, counter }): AcceptResult => {
+    const highest = highestOf(sender);
+    if (highest !== undefined && !isAbove(counter, highest)) return { ok: false, code: "REPLAY", highest };
+    record(sender, counter);
+    return { ok: true };
+  });
 }
 
 /**

@@ -14,7 +14,7 @@
 
 import { fromPem, utf8Encode } from "../crypto/codec.ts";
 import { writeFileAtomic } from "./keyfiles.ts";
-import { type ErrorKind, SecmqttError } from "../core/errors.ts";
+import { CodedError, type ErrorKind } from "../core/errors.ts";
 import { validateTrustKeys } from "./trust_validate.ts";
 
 /** The only trust list format version this code reads and writes. */
@@ -78,22 +78,10 @@ export type TrustErrorCode =
   | "TRUST_SENDER_EXISTS";
 
 /** Error of the trust list; the message names the file or sender and fits on one CLI line. */
-export class TrustError extends SecmqttError {
+export class TrustError extends CodedError<TrustErrorCode> {
   /** Exit-status kind: a failed write is a disk fault; the rest is about the file or sender named. */
   get kind(): ErrorKind {
     return this.code === "TRUST_WRITE_FAILED" ? "state" : "input";
-  }
-  /** Stable error code. */
-  readonly code: TrustErrorCode;
-  /**
-   * @param code stable error code
-   * @param message what was expected and what came
-   * @param options the underlying error, if any
-   */
-  constructor(code: TrustErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "TrustError";
-    this.code = code;
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type Suite, SUITE_DSA, SUITE_ED25519 } from "../crypto/envelope.ts";
+import { type OpenDeps, type Suite, SUITE_DSA, SUITE_ED25519 } from "../crypto/envelope.ts";
 import { importRsaPrivateKeyPem, importRsaPublicKeyPem } from "../crypto/rsa.ts";
 import {
   importSigningKeyPem,
@@ -79,6 +79,27 @@ export async function loadEnvelopeFixtureKeys(): Promise<FixtureKeys> {
         publicKey: await importVerifyingKeyPem("ed25519", edPublicPem),
         publicKeyPem: edPublicPem,
       },
+    },
+  };
+}
+
+/**
+ * A receiver's trust in the fixture senders: each active, under its own suite; anyone else unknown.
+ * @example
+ * ```ts
+ * const { senders } = await loadEnvelopeFixtureKeys();
+ * fixtureTrust(senders).lookup("sensor-ed"); // { publicKey, suite: SUITE_ED25519, status: "active" }
+ * ```
+ */
+export function fixtureTrust(senders: Record<Suite, FixtureSender>): OpenDeps["trust"] {
+  return {
+    lookup: (sender) => {
+      for (const suite of [SUITE_DSA, SUITE_ED25519] as const) {
+        if (senders[suite].sender === sender) {
+          return { publicKey: senders[suite].publicKey, suite, status: "active" };
+        }
+      }
+      return undefined;
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   envelopeAssociatedData,
   envelopeSignedBytes,
   serializeEnvelope,
+  type SignedFields,
   type Suite,
   TAG_BYTES,
   TIMESTAMP_WINDOW_MS,
@@ -33,16 +34,9 @@ import type { FuzzRng } from "./rng.ts";
 
 const enc = new TextEncoder();
 
-interface SignedParts {
+/** The signed fields of a case (under a suite the tree knows) and the key that signs them. */
+interface SignedParts extends SignedFields {
   suite: Suite;
-  topic: string;
-  sender: string;
-  counter: number;
-  ts: number;
-  msgId: string;
-  wrappedKey: Uint8Array;
-  nonce: Uint8Array;
-  ciphertext: Uint8Array;
   signingKey: SigningKey;
 }
 

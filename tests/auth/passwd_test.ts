@@ -8,6 +8,9 @@ import {
   verifyPassword,
 } from "../../auth/passwd.ts";
 import { fromBase64 } from "../../crypto/codec.ts";
+import { withTempDir } from "../../testkit/temp_dir.ts";
+
+const TEMP_PREFIX = "secmqtt-passwd-";
 
 /** Finds a Mosquitto binary on PATH or in the sbin directories Debian installs the broker to. */
 function findBinary(name: string): string | undefined {
@@ -41,15 +44,6 @@ function requireBinary(binary: string | undefined, name: string): string {
     throw new Error(`${name} not found; install Mosquitto (apt-get install mosquitto mosquitto-clients)`);
   }
   return binary;
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-passwd-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 async function run(
@@ -165,7 +159,7 @@ Deno.test(
       "hashPassword: equals the line mosquitto_passwd writes for the same salt and iterations",
     ),
     fn: () =>
-      withTempDir(async (dir) => {
+      withTempDir(TEMP_PREFIX, async (dir) => {
         for (const password of ["pass", "correct horse battery staple", "ünïcødé ✓"]) {
           const line = await mosquittoPasswdLine(dir, "user", password);
           const [, , iterations, salt] = line.slice("user:".length).split("$");
@@ -183,7 +177,7 @@ Deno.test(
   {
     ...needs(MOSQUITTO_PASSWD, "verifyPassword: verifies $7$ and $6$ lines made by mosquitto_passwd"),
     fn: () =>
-      withTempDir(async (dir) => {
+      withTempDir(TEMP_PREFIX, async (dir) => {
         const pbkdf2Line = await mosquittoPasswdLine(dir, "new", "pw-7");
         const sha512Line = await mosquittoPasswdLine(dir, "old", "pw-6", "sha512");
         match(sha512Line, /^old:\$6\$/);
@@ -244,7 +238,7 @@ Deno.test(
       "real Mosquitto accepts our password file: right password in, wrong password and unknown user out",
     ),
     fn: () =>
-      withTempDir(async (dir) => {
+      withTempDir(TEMP_PREFIX, async (dir) => {
         const pub = requireBinary(MOSQUITTO_PUB, "mosquitto_pub");
         const passwdPath = `${dir}/passwd`;
         Deno.writeTextFileSync(

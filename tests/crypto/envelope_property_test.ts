@@ -12,7 +12,7 @@ import {
   SUITE_DSA,
   SUITE_ED25519,
 } from "../../crypto/envelope.ts";
-import { loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
+import { fixtureTrust, loadEnvelopeFixtureKeys } from "../../testkit/fixture_keys.ts";
 
 const NOW_MS = 1_700_000_000_000;
 const TOPIC = "home/kitchen/kettle/set";
@@ -23,16 +23,7 @@ const { rsaPublic, rsaPrivate, senders: keys } = await loadEnvelopeFixtureKeys()
 
 const deps: OpenDeps = {
   clock: { now: () => NOW_MS },
-  trust: {
-    lookup: (sender) => {
-      for (const suite of [SUITE_DSA, SUITE_ED25519] as const) {
-        if (keys[suite].sender === sender) {
-          return { publicKey: keys[suite].publicKey, suite, status: "active" };
-        }
-      }
-      return undefined;
-    },
-  },
+  trust: fixtureTrust(keys),
   replay: { isFresh: () => true },
   recipientPrivateKey: rsaPrivate,
 };

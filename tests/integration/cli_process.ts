@@ -17,6 +17,41 @@ export interface SecmqttProcess {
   stop(): Promise<Deno.CommandStatus>;
 }
 
+/** What {@link spawnSecureSensor} runs: a secure sensor of the home `home`, publishing to `broker`. */
+export interface SecureSensorRun {
+  home: string;
+  broker: string;
+  /** JSONL log file. */
+  log: string;
+  intervalMs: number;
+  /** Readings to publish; without it the sensor runs until stopped. */
+  count?: number;
+}
+
+/**
+ * Spawns `secmqtt sensor --secure` for `run`.
+ * @example
+ * ```ts
+ * const sensor = spawnSecureSensor({ home, broker: url, log: `${home}/sensor.jsonl`, intervalMs: 50, count: 20 });
+ * assert.equal((await sensor.child.status).code, 0, sensor.stderr());
+ * ```
+ */
+export function spawnSecureSensor(run: SecureSensorRun): SecmqttProcess {
+  return spawnSecmqtt([
+    "sensor",
+    "--secure",
+    "--keys",
+    run.home,
+    "--broker",
+    run.broker,
+    "--interval-ms",
+    String(run.intervalMs),
+    "--log",
+    run.log,
+    ...(run.count === undefined ? [] : ["--count", String(run.count)]),
+  ]);
+}
+
 /**
  * Spawns `secmqtt <args…>`.
  * @example

@@ -7,35 +7,38 @@
 import assert from "node:assert/strict";
 import { freePort } from "../../testkit/brokers.ts";
 import { readRecords, spawnSecmqtt, waitFor } from "./cli_process.ts";
+import { withTempDir } from "../../testkit/temp_dir.ts";
 
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-conn-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const TEMP_PREFIX = "secmqtt-conn-";
 
 function startBroker(port: number, log: string) {
   return spawnSecmqtt(["broker", "--port", String(port), "--log", log]);
 }
 
+/** An insecure sensor for the broker on `port`, which need not be up yet; without `count` it runs until stopped. */
+function startSensor(port: number, log: string, intervalMs: number, count?: number) {
+  return spawnSecmqtt([
+    "sensor",
+    "--broker",
+    `mqtt://127.0.0.1:${port}`,
+    "--interval-ms",
+    String(intervalMs),
+    "--log",
+    log,
+    ...(count === undefined ? [] : ["--count", String(count)]),
+  ]);
+}
+
+/** Waits (a hang guard) until `log` holds an `event` record. */
+function waitForEvent(log: string, event: string, what: string): Promise<void> {
+  return waitFor(() => readRecords(log).some((r) => r.event === event), 30_000, what);
+}
+
 Deno.test("a sensor started before its broker waits for it, says so, and delivers once it is up", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir(TEMP_PREFIX, async (dir) => {
     const port = freePort();
     const sensorLog = `${dir}/sensor.jsonl`;
-    const sensor = spawnSecmqtt([
-      "sensor",
-      "--broker",
-      `mqtt://127.0.0.1:${port}`,
-      "--count",
-      "2",
-      "--interval-ms",
-      "50",
-      "--log",
-      sensorLog,
-    ]);
+    const sensor = startSensor(port, sensorLog, 50, 2);
     let broker;
     try {
       await waitFor(() => /retrying in/.test(sensor.stderr()), 20_000, "the sensor to say it is waiting");
@@ -51,19 +54,11 @@ Deno.test("a sensor started before its broker waits for it, says so, and deliver
 });
 
 Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and closes its log", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir(TEMP_PREFIX, async (dir) => {
     const port = freePort();
     const broker = startBroker(port, `${dir}/broker.jsonl`);
     const sensorLog = `${dir}/sensor.jsonl`;
-    const sensor = spawnSecmqtt([
-      "sensor",
-      "--broker",
-      `mqtt://127.0.0.1:${port}`,
-      "--interval-ms",
-      "100",
-      "--log",
-      sensorLog,
-    ]);
+    const sensor = startSensor(port, sensorLog, 100);
     try {
       await waitFor(
         () => readRecords(sensorLog).filter((r) => r.event === "published").length >= 2,
@@ -71,11 +66,7 @@ Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and 
         "the sensor to publish",
       );
       await broker.kill9();
-      await waitFor(
-        () => readRecords(sensorLog).some((r) => r.event === "disconnected"),
-        30_000,
-        "the sensor to log the outage",
-      );
+      await waitForEvent(sensorLog, "disconnected", "the sensor to log the outage");
       sensor.child.kill("SIGINT");
       const status = await sensor.child.status;
       assert.equal(status.code, 0, sensor.stderr());
@@ -92,34 +83,18 @@ Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and 
 });
 
 Deno.test("an outage is logged once as disconnected and once as reconnected, and delivery goes on", async () => {
-  await withTempDir(async (dir) => {
+  await withTempDir(TEMP_PREFIX, async (dir) => {
     const port = freePort();
     let broker = startBroker(port, `${dir}/broker.jsonl`);
     const sensorLog = `${dir}/sensor.jsonl`;
-    const sensor = spawnSecmqtt([
-      "sensor",
-      "--broker",
-      `mqtt://127.0.0.1:${port}`,
-      "--interval-ms",
-      "100",
-      "--log",
-      sensorLog,
-    ]);
+    const sensor = startSensor(port, sensorLog, 100);
     const published = () => readRecords(sensorLog).filter((r) => r.event === "published").length;
     try {
       await waitFor(() => published() >= 1, 30_000, "the sensor to publish");
       await broker.kill9();
-      await waitFor(
-        () => readRecords(sensorLog).some((r) => r.event === "disconnected"),
-        30_000,
-        "the outage",
-      );
+      await waitForEvent(sensorLog, "disconnected", "the outage");
       broker = startBroker(port, `${dir}/broker2.jsonl`);
-      await waitFor(
-        () => readRecords(sensorLog).some((r) => r.event === "reconnected"),
-        30_000,
-        "the reconnect",
-      );
+      await waitForEvent(sensorLog, "reconnected", "the reconnect");
       const before = published();
       await waitFor(() => published() > before, 30_000, "delivery after the outage");
       const reconnected = readRecords(sensorLog).filter((r) => r.event === "reconnected");

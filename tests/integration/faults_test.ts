@@ -19,7 +19,7 @@ import { loadBrokerPolicy } from "../../auth/policy.ts";
 import { connectMqtt } from "../../transport/client.ts";
 import { seededRandom } from "../../transport/malicious_broker.ts";
 import { findMosquitto, freePort, mosquittoAvailable, type TestBroker } from "../../testkit/brokers.ts";
-import { readRecords, type SecmqttProcess, spawnSecmqtt, waitFor } from "./cli_process.ts";
+import { readRecords, type SecmqttProcess, spawnSecmqtt, spawnSecureSensor, waitFor } from "./cli_process.ts";
 import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
 
 /** Slack between aedes logging a subscription and the subscription routing messages (generous: CI runs tests in parallel). */
@@ -49,28 +49,6 @@ function spawnActuator(home: string, url: string, logPath: string, extra: string
     "--log",
     logPath,
     ...extra,
-  ]);
-}
-
-function spawnSensor(
-  home: string,
-  url: string,
-  logPath: string,
-  count: number | undefined,
-  intervalMs: number,
-) {
-  return spawnSecmqtt([
-    "sensor",
-    "--secure",
-    "--keys",
-    home,
-    "--broker",
-    url,
-    "--interval-ms",
-    String(intervalMs),
-    "--log",
-    logPath,
-    ...(count === undefined ? [] : ["--count", String(count)]),
   ]);
 }
 
@@ -153,7 +131,7 @@ Deno.test({
       // Let one autosave put the actuator's session (its subscription) on disk before the crash.
       await systemClock.sleep(1_500);
       const count = 40;
-      sensor = spawnSensor(home, broker.url, sensorLog, count, 50);
+      sensor = spawnSecureSensor({ home, broker: broker.url, log: sensorLog, count, intervalMs: 50 });
       await waitFor(() => ofEvent(readRecords(sensorLog), "published").length >= 12, 20_000, "12 publishes");
       await broker.kill9();
       const killedAt = Date.now();
@@ -217,7 +195,7 @@ Deno.test(
     try {
       await actuatorStarted(actuatorLog, 0);
       const count = 30;
-      sensor = spawnSensor(home, broker.url, sensorLog, count, 50);
+      sensor = spawnSecureSensor({ home, broker: broker.url, log: sensorLog, count, intervalMs: 50 });
       await waitFor(() => ofEvent(readRecords(sensorLog), "published").length >= 10, 20_000, "10 publishes");
       await broker.close();
       const restartedAt = Date.now();
@@ -310,7 +288,7 @@ Deno.test({
     let sensorKills = 0;
     try {
       await actuatorStarted(actuatorLog, 0);
-      sensor = spawnSensor(home, broker.url, sensorLog, undefined, 60);
+      sensor = spawnSecureSensor({ home, broker: broker.url, log: sensorLog, intervalMs: 60 });
       const deadline = Date.now() + 40_000;
       for (let round = 0; round < 5 && Date.now() < deadline; round++) {
         const publishedSoFar = ofEvent(readRecords(sensorLog), "published").length;
@@ -337,7 +315,9 @@ Deno.test({
           actuator = spawnActuator(home, broker.url, actuatorLog);
           await actuatorStarted(actuatorLog, started);
         }
-        if (victim !== "actuator") sensor = spawnSensor(home, broker.url, sensorLog, undefined, 60);
+        if (victim !== "actuator") {
+          sensor = spawnSecureSensor({ home, broker: broker.url, log: sensorLog, intervalMs: 60 });
+        }
       }
       await waitFor(() => ofEvent(readRecords(sensorLog), "published").length >= 3, 20_000, "traffic");
       await sensor!.stop();
@@ -440,7 +420,13 @@ Deno.test(
     try {
       await actuatorStarted(actuatorLog, 0);
       const send = async (n: number) => {
-        const sensor = spawnSensor(home, broker.url, sensorLog, n, 30);
+        const sensor = spawnSecureSensor({
+          home,
+          broker: broker.url,
+          log: sensorLog,
+          count: n,
+          intervalMs: 30,
+        });
         assert.equal((await sensor.child.status).code, 0, sensor.stderr());
       };
       const verdictCount = () => ofEvent(readRecords(actuatorLog), "action", "rejected").length;

@@ -17,7 +17,7 @@ import { SECURE_TOPIC } from "../../roles/door.ts";
 import { connectMqtt } from "../../transport/client.ts";
 import { mosquittoAvailable, startMosquitto } from "../../testkit/brokers.ts";
 import { homePaths } from "../../store/home.ts";
-import { readRecords, type SecmqttProcess, spawnSecmqtt, waitFor } from "./cli_process.ts";
+import { readRecords, type SecmqttProcess, spawnSecmqtt, spawnSecureSensor, waitFor } from "./cli_process.ts";
 import { credential, makeTestHome } from "./secure_home.ts";
 
 const ignore = !mosquittoAvailable() || !mosquittoPubAvailable();
@@ -111,20 +111,7 @@ function latencies(published: LogLine[], actions: LogLine[]): number[] {
 }
 
 async function runSensor(home: string, url: string, logPath: string, count = LEGIT_MESSAGES): Promise<void> {
-  const sensor = spawnSecmqtt([
-    "sensor",
-    "--secure",
-    "--keys",
-    home,
-    "--broker",
-    url,
-    "--count",
-    String(count),
-    "--interval-ms",
-    String(LEGIT_INTERVAL_MS),
-    "--log",
-    logPath,
-  ]);
+  const sensor = spawnSecureSensor({ home, broker: url, log: logPath, count, intervalMs: LEGIT_INTERVAL_MS });
   assert.equal((await sensor.child.status).code, 0, sensor.stderr());
 }
 

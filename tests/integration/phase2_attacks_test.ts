@@ -9,28 +9,18 @@ import assert from "node:assert/strict";
 import { systemClock } from "../../core/clock.ts";
 import { importDomainPem } from "../../crypto/dsa.ts";
 import { importRsaPublicKeyPem } from "../../crypto/rsa.ts";
-import { Log, type LogRecord, memoryLogWriter } from "../../log/jsonl.ts";
+import type { LogRecord } from "../../log/jsonl.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
-import { settle, startSecureHome } from "../../roles/home.ts";
+import { settle } from "../../roles/home.ts";
 import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "../../roles/secure_attacker.ts";
 import { homePaths } from "../../store/home.ts";
 import { mosquittoAvailable } from "../../testkit/brokers.ts";
-import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
+import { credential, startTestSecureHome } from "./secure_home.ts";
 
 const ATTEMPTS = 8; // enough to rotate through every variant of every class
 
 async function attackRun(kind: "embedded" | "mosquitto") {
-  const dir = await makeTestHome();
-  const broker = await startSecureBroker(kind, dir);
-  const writer = memoryLogWriter();
-  const log = new Log(writer, { role: "test", run: "p2-attacks", clock: systemClock });
-  const home = await startSecureHome(
-    { kind: "external", url: broker.url },
-    { keysDir: dir, sensorId: "door-sensor-1", actuatorId: "door-actuator" },
-    log,
-    systemClock,
-    { epochLength: 1 },
-  );
+  const { dir, broker, writer, log, home } = await startTestSecureHome(kind, "p2-attacks");
   const paths = homePaths(dir);
   const mallory = { username: "mallory", password: credential(dir, "mallory") };
   try {

@@ -6,12 +6,11 @@
 
 import assert from "node:assert/strict";
 import { systemClock } from "../../core/clock.ts";
-import { Log, memoryLogWriter } from "../../log/jsonl.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
-import { settle, startSecureHome } from "../../roles/home.ts";
+import { settle } from "../../roles/home.ts";
 import { connectMqtt, TransportError } from "../../transport/client.ts";
 import { mosquittoAvailable } from "../../testkit/brokers.ts";
-import { credential, makeTestHome, startSecureBroker } from "./secure_home.ts";
+import { credential, makeTestHome, startSecureBroker, startTestSecureHome } from "./secure_home.ts";
 
 for (const kind of ["embedded", "mosquitto"] as const) {
   const ignore = kind === "mosquitto" && !mosquittoAvailable();
@@ -54,17 +53,7 @@ for (const kind of ["embedded", "mosquitto"] as const) {
       `${kind}: legit envelopes are all acted on, and a publish outside the ACL never reaches the actuator`,
     ignore,
     async fn() {
-      const dir = await makeTestHome();
-      const broker = await startSecureBroker(kind, dir);
-      const writer = memoryLogWriter();
-      const log = new Log(writer, { role: "test", run: "p2", clock: systemClock });
-      const home = await startSecureHome(
-        { kind: "external", url: broker.url },
-        { keysDir: dir, sensorId: "door-sensor-1", actuatorId: "door-actuator" },
-        log,
-        systemClock,
-        { epochLength: 1 },
-      );
+      const { dir, broker, writer, home } = await startTestSecureHome(kind, "p2");
       try {
         const { sent } = await home.runSensor(12, 20);
         // mallory may write home/secure/door/#, not home/secure/window; the sensor may write only its topic.

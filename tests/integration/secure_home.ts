@@ -16,6 +16,9 @@ import {
 } from "../../testkit/brokers.ts";
 import { loadBrokerPolicy } from "../../auth/policy.ts";
 import { fixtureDsaDomain } from "../../testkit/fixtures.ts";
+import { systemClock } from "../../core/clock.ts";
+import { Log, memoryLogWriter } from "../../log/jsonl.ts";
+import { startSecureHome } from "../../roles/home.ts";
 
 /** The committed DSA domain the tests reuse (generating one takes about a second). */
 export const FIXTURE_DSA_DOMAIN = fixtureDsaDomain(256);
@@ -60,4 +63,27 @@ export async function startSecureBroker(kind: "embedded" | "mosquitto", dir: str
     return await startMosquitto(secureMosquittoConfig(paths.passwd, paths.acl));
   }
   return await startEmbedded(loadBrokerPolicy(paths.passwd, paths.acl));
+}
+
+/**
+ * A fresh test home with its secure broker (of `kind`), and the secure home (actuator `door-actuator`,
+ * sensor `door-sensor-1`, a new epoch key per message) running against it, logging to memory as run `run`.
+ * @example
+ * ```ts
+ * const { dir, broker, writer, log, home } = await startTestSecureHome("embedded", "p2");
+ * ```
+ */
+export async function startTestSecureHome(kind: "embedded" | "mosquitto", run: string) {
+  const dir = await makeTestHome();
+  const broker = await startSecureBroker(kind, dir);
+  const writer = memoryLogWriter();
+  const log = new Log(writer, { role: "test", run, clock: systemClock });
+  const home = await startSecureHome(
+    { kind: "external", url: broker.url },
+    { keysDir: dir, sensorId: "door-sensor-1", actuatorId: "door-actuator" },
+    log,
+    systemClock,
+    { epochLength: 1 },
+  );
+  return { dir, broker, writer, log, home };
 }

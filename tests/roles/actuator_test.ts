@@ -35,7 +35,8 @@ function gatedOpener() {
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
-Deno.test("a full queue holds the next message back (a pending promise for the transport) instead of dropping it", async () => {
+/** An insecure actuator with a queue of 2 on a fake transport, whose opener finishes only when released. */
+async function startGatedActuator() {
   const clock = new FakeClock();
   const writer = memoryLogWriter();
   const transport = fakeTransport();
@@ -46,6 +47,11 @@ Deno.test("a full queue holds the next message back (a pending promise for the t
     transport,
     open: opener.open,
   });
+  return { clock, writer, transport, opener, actuator };
+}
+
+Deno.test("a full queue holds the next message back (a pending promise for the transport) instead of dropping it", async () => {
+  const { clock, writer, transport, opener, actuator } = await startGatedActuator();
   const message = (n: number) => encodeReading(makeReading("s", n, clock.now(), 20));
   // 1 is being judged, 2 and 3 fill the queue, 4 must wait.
   const results = [1, 2, 3, 4].map((n) => transport.deliver(message(n)));
@@ -73,16 +79,7 @@ Deno.test("a full queue holds the next message back (a pending promise for the t
 });
 
 Deno.test("a transport that ignores backpressure meets OVERLOADED past the queue and its waiting list", async () => {
-  const clock = new FakeClock();
-  const writer = memoryLogWriter();
-  const transport = fakeTransport();
-  const opener = gatedOpener();
-  const actuator = await startActuator({ topic: "home/door", qos: 1, phase: "insecure", queueLimit: 2 }, {
-    clock,
-    log: new Log(writer, { role: "actuator", run: "t", clock }),
-    transport,
-    open: opener.open,
-  });
+  const { clock, writer, transport, opener, actuator } = await startGatedActuator();
   // 1 judged, 2 queued (limit 2 → 2,3), waiting list 2 (4,5), then 6 and 7 overflow.
   for (let n = 1; n <= 7; n++) transport.deliver(encodeReading(makeReading("s", n, clock.now(), 20)));
   await tick();

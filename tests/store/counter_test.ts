@@ -1,21 +1,11 @@
-import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { CounterError, CounterStore } from "../../store/counter.ts";
+import { assertThrowsCode, withTempDir } from "../../testkit/temp_dir.ts";
+
+const TEMP_PREFIX = "secmqtt-counter-";
 
 function assertCounterError(fn: () => unknown, code: string): void {
-  throws(fn, (error: unknown) => {
-    ok(error instanceof CounterError, `expected a CounterError, got ${error}`);
-    equal(error.code, code);
-    return true;
-  });
-}
-
-async function withTempDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-counter-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  assertThrowsCode(fn, CounterError, code);
 }
 
 function take(counter: CounterStore, n: number): number[] {
@@ -23,14 +13,14 @@ function take(counter: CounterStore, n: number): number[] {
 }
 
 Deno.test("CounterStore: a missing file starts at 1 and counts up by one", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const counter = CounterStore.open(`${dir}/c`);
     deepStrictEqual(take(counter, 5), [1, 2, 3, 4, 5]);
     counter.close();
   }));
 
 Deno.test("CounterStore: values are reserved on disk before they are handed out", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/c`;
     const counter = CounterStore.open(path, { blockSize: 10 });
     counter.next();
@@ -43,7 +33,7 @@ Deno.test("CounterStore: values are reserved on disk before they are handed out"
   }));
 
 Deno.test("CounterStore: values keep increasing across close and reopen", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/c`;
     const seen: number[] = [];
     for (let round = 0; round < 5; round++) {
@@ -55,7 +45,7 @@ Deno.test("CounterStore: values keep increasing across close and reopen", () =>
   }));
 
 Deno.test("CounterStore: a crash (reopen without close) skips forward and never repeats a value", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/c`;
     const seen = new Set<number>();
     let last = 0;
@@ -72,7 +62,7 @@ Deno.test("CounterStore: a crash (reopen without close) skips forward and never 
   }));
 
 Deno.test("CounterStore: a corrupt file is refused and left as it was, never reset to 0", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/c`;
     const bad = [
       "",
@@ -94,19 +84,19 @@ Deno.test("CounterStore: a corrupt file is refused and left as it was, never res
   }));
 
 Deno.test("CounterStore: an unreadable path is a typed error", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     assertCounterError(() => CounterStore.open(dir), "STATE_UNREADABLE");
   }));
 
 Deno.test("CounterStore: a failed reservation hands out nothing", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const counter = CounterStore.open(`${dir}/missing-dir/c`);
     assertCounterError(() => counter.next(), "STATE_WRITE_FAILED");
     assertCounterError(() => counter.next(), "STATE_WRITE_FAILED");
   }));
 
 Deno.test("CounterStore: a bad block size and use after close are refused", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     assertCounterError(() => CounterStore.open(`${dir}/c`, { blockSize: 0 }), "COUNTER_BAD_OPTION");
     const counter = CounterStore.open(`${dir}/c`);
     counter.close();
@@ -114,7 +104,7 @@ Deno.test("CounterStore: a bad block size and use after close are refused", () =
   }));
 
 Deno.test("CounterStore: the counter stops at 2^53-1 instead of losing precision", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/c`;
     Deno.writeTextFileSync(path, `secmqtt-counter 1 ${Number.MAX_SAFE_INTEGER - 2}\n`);
     const counter = CounterStore.open(path);
@@ -123,7 +113,7 @@ Deno.test("CounterStore: the counter stops at 2^53-1 instead of losing precision
   }));
 
 Deno.test("CounterStore: after a real kill -9 the restarted counter is above every value printed", () =>
-  withTempDir(async (dir) => {
+  withTempDir(TEMP_PREFIX, async (dir) => {
     const path = `${dir}/c`;
     const script = `${dir}/child.ts`;
     const moduleUrl = new URL("../../store/counter.ts", import.meta.url).href;

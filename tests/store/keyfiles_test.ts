@@ -8,6 +8,9 @@ import {
   writePublicFile,
   writeSecretFile,
 } from "../../store/keyfiles.ts";
+import { withTempDir } from "../../testkit/temp_dir.ts";
+
+const TEMP_PREFIX = "secmqtt-keyfiles-";
 
 function assertKeyFileError(fn: () => unknown, code: string, path: string): void {
   throws(fn, (error: unknown) => {
@@ -20,22 +23,13 @@ function assertKeyFileError(fn: () => unknown, code: string, path: string): void
   });
 }
 
-async function withTempDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-keyfiles-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 const posix = Deno.build.os !== "windows";
 
 Deno.test({
   name: "writeSecretFile: the file has mode 0600 even under a permissive umask",
   ignore: !posix,
   fn: () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const path = `${dir}/sensor.key`;
       const previous = Deno.umask(0o000);
       try {
@@ -52,7 +46,7 @@ Deno.test({
   name: "writeSecretFile: replacing with force keeps mode 0600 and the new content",
   ignore: !posix,
   fn: () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const path = `${dir}/sensor.key`;
       Deno.writeTextFileSync(path, "old", { mode: 0o644 });
       Deno.chmodSync(path, 0o644);
@@ -63,7 +57,7 @@ Deno.test({
 });
 
 Deno.test("writeSecretFile: refuses to overwrite an existing file without force", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/sensor.key`;
     writeSecretFile(path, "first");
     assertKeyFileError(() => writeSecretFile(path, "second"), "KEY_FILE_EXISTS", path);
@@ -71,7 +65,7 @@ Deno.test("writeSecretFile: refuses to overwrite an existing file without force"
   }));
 
 Deno.test("writeSecretFile: leaves no temporary files behind, on success or refusal", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/sensor.key`;
     writeSecretFile(path, "first");
     throws(() => writeSecretFile(path, "second"));
@@ -79,7 +73,7 @@ Deno.test("writeSecretFile: leaves no temporary files behind, on success or refu
   }));
 
 Deno.test("writeSecretFile: a missing directory is KEY_FILE_WRITE_FAILED naming the path", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/nope/sensor.key`;
     assertKeyFileError(() => writeSecretFile(path, "x"), "KEY_FILE_WRITE_FAILED", path);
   }));
@@ -88,7 +82,7 @@ Deno.test({
   name: "writePublicFile: the file has mode 0644",
   ignore: !posix,
   fn: () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const path = `${dir}/sensor.pub`;
       writePublicFile(path, "-----BEGIN PUBLIC KEY-----\n");
       equal(Deno.statSync(path).mode! & 0o777, 0o644);
@@ -97,7 +91,7 @@ Deno.test({
 });
 
 Deno.test("writeFileAtomic: overwrite replaces the content in one step", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/f`;
     writeFileAtomic(path, new TextEncoder().encode("one"), { mode: 0o600, overwrite: false });
     writeFileAtomic(path, new TextEncoder().encode("two"), { mode: 0o600, overwrite: true });
@@ -109,26 +103,26 @@ Deno.test("writeFileAtomic: overwrite replaces the content in one step", () =>
   }));
 
 Deno.test("readKeyFile: returns the bytes written", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/k`;
     writeSecretFile(path, new Uint8Array([0, 255, 7]));
     deepStrictEqual(readKeyFile(path), new Uint8Array([0, 255, 7]));
   }));
 
 Deno.test("readKeyFile: a missing file is KEY_FILE_MISSING with a one-line message naming the path", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/absent.key`;
     assertKeyFileError(() => readKeyFile(path), "KEY_FILE_MISSING", path);
     assertKeyFileError(() => readKeyFileText(path), "KEY_FILE_MISSING", path);
   }));
 
 Deno.test("readKeyFile: a directory is KEY_FILE_UNREADABLE naming the path", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     assertKeyFileError(() => readKeyFile(dir), "KEY_FILE_UNREADABLE", dir);
   }));
 
 Deno.test("readKeyFileText: invalid UTF-8 is KEY_FILE_UNREADABLE", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/k.pem`;
     Deno.writeFileSync(path, new Uint8Array([0xc3, 0x28]));
     assertKeyFileError(() => readKeyFileText(path), "KEY_FILE_UNREADABLE", path);
@@ -138,7 +132,7 @@ Deno.test({
   name: "checkPrivateKeyMode: 0600 passes, group or world access is reported with a fix",
   ignore: !posix,
   fn: () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const path = `${dir}/sensor.key`;
       writeSecretFile(path, "secret");
       deepStrictEqual(checkPrivateKeyMode(path), { ok: true, mode: 0o600 });
@@ -154,7 +148,7 @@ Deno.test({
 });
 
 Deno.test("checkPrivateKeyMode: a missing file is KEY_FILE_MISSING", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/absent.key`;
     assertKeyFileError(() => checkPrivateKeyMode(path), "KEY_FILE_MISSING", path);
   }));

@@ -1,22 +1,12 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { MemoryReplayStore, type ReplayState, ReplayStore, StateError } from "../../store/replay.ts";
+import { assertThrowsCode, withTempDir } from "../../testkit/temp_dir.ts";
+
+const TEMP_PREFIX = "secmqtt-replay-";
 
 function assertStateError(fn: () => unknown, code: string): void {
-  throws(fn, (error: unknown) => {
-    ok(error instanceof StateError, `expected a StateError, got ${error}`);
-    equal(error.code, code);
-    return true;
-  });
-}
-
-async function withTempDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-replay-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  assertThrowsCode(fn, StateError, code);
 }
 
 /** A real store with some state, closed, so its bytes can be damaged. */
@@ -33,7 +23,7 @@ const implementations: [string, (dir: string) => ReplayState][] = [
 
 for (const [name, open] of implementations) {
   Deno.test(`${name}: an unknown sender has no highest counter and any counter is fresh`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       equal(state.highest("sensor-1"), undefined);
       ok(state.isFresh("sensor-1", 0));
@@ -41,7 +31,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: accept records a strictly increasing counter`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       deepStrictEqual(state.accept("sensor-1", 1), { ok: true });
       deepStrictEqual(state.accept("sensor-1", 5), { ok: true });
@@ -53,7 +43,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: accept refuses an equal or lower counter and keeps the highest`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       state.accept("sensor-1", 10);
       deepStrictEqual(state.accept("sensor-1", 10), { ok: false, code: "REPLAY", highest: 10n });
@@ -63,7 +53,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: senders are independent`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       state.accept("a", 100);
       deepStrictEqual(state.accept("b", 1), { ok: true });
@@ -73,7 +63,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: bigint counters up to 2^63-1 are exact`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       const big = (1n << 63n) - 2n;
       state.accept("s", big);
@@ -85,7 +75,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: invalid counters and sender ids are refused`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       assertStateError(() => state.accept("s", -1), "STATE_BAD_ARGUMENT");
       assertStateError(() => state.accept("s", 1.5), "STATE_BAD_ARGUMENT");
@@ -96,7 +86,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: acceptBatch applies items in order and reports each`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       state.accept("a", 5);
       const results = state.acceptBatch([
@@ -120,7 +110,7 @@ for (const [name, open] of implementations) {
     }));
 
   Deno.test(`${name}: a closed store refuses every call`, () =>
-    withTempDir((dir) => {
+    withTempDir(TEMP_PREFIX, (dir) => {
       const state = open(dir);
       state.close();
       assertStateError(() => state.accept("a", 1), "STATE_CLOSED");
@@ -129,7 +119,7 @@ for (const [name, open] of implementations) {
 }
 
 Deno.test("ReplayStore: state survives close and reopen", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     const first = ReplayStore.open(path);
     first.accept("sensor-1", 41);
@@ -144,7 +134,7 @@ Deno.test("ReplayStore: state survives close and reopen", () =>
   }));
 
 Deno.test("ReplayStore: an accepted counter is visible to another connection before close (committed)", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     const store = ReplayStore.open(path);
     store.accept("sensor-1", 3);
@@ -158,7 +148,7 @@ Deno.test("ReplayStore: an accepted counter is visible to another connection bef
   }));
 
 Deno.test("ReplayStore: the database uses WAL journaling", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     ReplayStore.open(path).close();
     const db = new DatabaseSync(path, { readOnly: true });
@@ -174,21 +164,21 @@ function assertRefusedUntouched(path: string, code: string): void {
 }
 
 Deno.test("ReplayStore: a file of random bytes is refused as corrupt and left untouched", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     Deno.writeFileSync(path, crypto.getRandomValues(new Uint8Array(8192)));
     assertRefusedUntouched(path, "STATE_CORRUPT");
   }));
 
 Deno.test("ReplayStore: an empty existing file is refused, not treated as new state", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     Deno.writeFileSync(path, new Uint8Array(0));
     assertRefusedUntouched(path, "STATE_CORRUPT");
   }));
 
 Deno.test("ReplayStore: a truncated real database is refused and left untouched", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     makeStore(path);
     const bytes = Deno.readFileSync(path);
@@ -200,7 +190,7 @@ Deno.test("ReplayStore: a truncated real database is refused and left untouched"
   }));
 
 Deno.test("ReplayStore: a database with damaged pages is refused and left untouched", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     makeStore(path);
     const bytes = Deno.readFileSync(path);
@@ -211,7 +201,7 @@ Deno.test("ReplayStore: a database with damaged pages is refused and left untouc
   }));
 
 Deno.test("ReplayStore: a SQLite database with another schema is refused and left untouched", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     const db = new DatabaseSync(path);
     db.exec("CREATE TABLE replay_highest (sender TEXT, highest INTEGER)");
@@ -220,7 +210,7 @@ Deno.test("ReplayStore: a SQLite database with another schema is refused and lef
   }));
 
 Deno.test("ReplayStore: an empty SQLite database is refused, not initialised", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     const db = new DatabaseSync(path);
     db.exec("PRAGMA user_version = 1"); // forces the file to be written
@@ -229,7 +219,7 @@ Deno.test("ReplayStore: an empty SQLite database is refused, not initialised", (
   }));
 
 Deno.test("ReplayStore: a wrong schema version is refused and left untouched", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     makeStore(path, 3);
     const db = new DatabaseSync(path);
@@ -244,19 +234,19 @@ Deno.test("ReplayStore: a wrong schema version is refused and left untouched", (
   }));
 
 Deno.test("ReplayStore: a directory in place of the file is refused as unreadable", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     assertStateError(() => ReplayStore.open(dir), "STATE_UNREADABLE");
   }));
 
 Deno.test("ReplayStore: opening read-only a path that does not exist creates nothing", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     assertStateError(() => ReplayStore.open(path, { readOnly: true }), "STATE_UNREADABLE");
     throws(() => Deno.statSync(path), Deno.errors.NotFound);
   }));
 
 Deno.test("ReplayStore: a store opened read-only reads state but accept throws STATE_WRITE_FAILED", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     makeStore(path, 2);
     const store = ReplayStore.open(path, { readOnly: true });
@@ -287,7 +277,7 @@ async function makeReadOnly(path: string): Promise<(() => Promise<void>) | undef
 }
 
 Deno.test("ReplayStore: a read-only state file makes accept throw STATE_WRITE_FAILED, never succeed silently", () =>
-  withTempDir(async (dir) => {
+  withTempDir(TEMP_PREFIX, async (dir) => {
     const path = `${dir}/replay.db`;
     makeStore(path, 2);
     const undo = await makeReadOnly(path);
@@ -307,7 +297,7 @@ Deno.test("ReplayStore: a read-only state file makes accept throw STATE_WRITE_FA
   }));
 
 Deno.test("ReplayStore: a failed batch records none of its items", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     makeStore(path, 1);
     const store = ReplayStore.open(path, { readOnly: true });
@@ -323,7 +313,7 @@ Deno.test("ReplayStore: a failed batch records none of its items", () =>
   }));
 
 Deno.test("ReplayStore: many accepts in one batch all persist", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/replay.db`;
     const store = ReplayStore.open(path);
     const items = Array.from({ length: 1000 }, (_, i) => ({ sender: `s${i % 10}`, counter: i }));

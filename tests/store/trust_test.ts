@@ -12,6 +12,9 @@ import {
   TrustError,
   type TrustList,
 } from "../../store/trust.ts";
+import { assertThrowsCode, withTempDir } from "../../testkit/temp_dir.ts";
+
+const TEMP_PREFIX = "secmqtt-trust-";
 
 function publicKeyPem(): string {
   const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -32,24 +35,11 @@ function sample(): TrustList {
 }
 
 function assertTrustError(fn: () => unknown, code: string): void {
-  throws(fn, (error: unknown) => {
-    ok(error instanceof TrustError, `expected a TrustError, got ${error}`);
-    equal(error.code, code);
-    return true;
-  });
-}
-
-async function withTempDir(fn: (dir: string) => void | Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "secmqtt-trust-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  assertThrowsCode(fn, TrustError, code);
 }
 
 Deno.test("trust list: save then load gives the same list", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/trust.json`;
     saveTrustList(path, sample());
     deepStrictEqual(loadTrustList(path), sample());
@@ -82,7 +72,7 @@ Deno.test("lookup: returns PEM, suite and status; unknown and prototype names ar
 });
 
 Deno.test("trust list: ids that name Object.prototype members are ordinary senders", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/trust.json`;
     const entry = JSON.stringify(sample().senders["sensor-1"]);
     const list = parseTrustList(`{"version":1,"senders":{"__proto__":${entry},"constructor":${entry}}}`);
@@ -107,7 +97,7 @@ Deno.test("revoke: marks the sender revoked without changing the input", () => {
 });
 
 Deno.test("revoke: survives a save and load", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/trust.json`;
     saveTrustList(path, sample());
     saveTrustList(path, revoke(loadTrustList(path), "sensor-1"));
@@ -130,7 +120,7 @@ Deno.test("addSender: adds an active sender; an existing or malformed one is ref
 });
 
 Deno.test("loadTrustList: a missing file is TRUST_MISSING, a directory TRUST_UNREADABLE", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     assertTrustError(() => loadTrustList(`${dir}/absent.json`), "TRUST_MISSING");
     assertTrustError(() => loadTrustList(dir), "TRUST_UNREADABLE");
   }));
@@ -186,7 +176,7 @@ Deno.test("parseTrustList: strict validation refuses anything off-format", () =>
 });
 
 Deno.test("saveTrustList: an invalid list is refused before anything is written", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     const path = `${dir}/trust.json`;
     const bad = {
       version: 1,
@@ -197,6 +187,6 @@ Deno.test("saveTrustList: an invalid list is refused before anything is written"
   }));
 
 Deno.test("saveTrustList: an unwritable location is TRUST_WRITE_FAILED", () =>
-  withTempDir((dir) => {
+  withTempDir(TEMP_PREFIX, (dir) => {
     assertTrustError(() => saveTrustList(`${dir}/missing/trust.json`, sample()), "TRUST_WRITE_FAILED");
   }));
