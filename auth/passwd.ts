@@ -14,7 +14,7 @@
 
 import { createHash, pbkdf2Sync, timingSafeEqual } from "node:crypto";
 import { fromBase64, toBase64, utf8Encode } from "../crypto/codec.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** Iterations `mosquitto_passwd` 2.0 writes by default (its `PW_DEFAULT_ITERATIONS`). */
 export const DEFAULT_PBKDF2_ITERATIONS = 101;
@@ -29,20 +29,9 @@ export const HASH_BYTES = 64;
 export type PasswdErrorCode = "PASSWD_MALFORMED" | "PASSWD_BAD_INPUT";
 
 /** Error parsing a password file or building a line; the message gives the line number. */
-export class PasswdError extends SecmqttError {
+export class PasswdError extends CodedError<PasswdErrorCode> {
   /** Exit-status kind: a malformed password file is bad input. */
   readonly kind = "input";
-  /** Stable error code. */
-  readonly code: PasswdErrorCode;
-  /**
-   * @param code stable error code
-   * @param message what was expected and what came
-   */
-  constructor(code: PasswdErrorCode, message: string) {
-    super(message);
-    this.name = "PasswdError";
-    this.code = code;
-  }
 }
 
 /** The decoded hash field of a password file line. */

@@ -11,20 +11,12 @@ import type { BrokerPolicy } from "../transport/broker.ts";
 import { isAllowed, parseAcl } from "./acl.ts";
 import { checkClientId } from "./client_id.ts";
 import { parsePasswordFile, verifyPassword } from "./passwd.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 
 /** A broker configuration file is missing or malformed; the CLI prints it as one line and exits 2. */
-export class BrokerConfigError extends SecmqttError {
+export class BrokerConfigError extends CodedError<"CONFIG_UNREADABLE" | "CONFIG_INVALID"> {
   /** Exit-status kind: a broker configuration file the user supplied. */
   readonly kind = "input";
-  /** Stable code. */
-  readonly code: "CONFIG_UNREADABLE" | "CONFIG_INVALID";
-  /** @param code stable code @param message one line naming the file */
-  constructor(code: "CONFIG_UNREADABLE" | "CONFIG_INVALID", message: string) {
-    super(message);
-    this.name = "BrokerConfigError";
-    this.code = code;
-  }
 }
 
 const decoder = new TextDecoder();

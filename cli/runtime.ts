@@ -5,7 +5,7 @@
  */
 
 import { systemClock } from "../core/clock.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MqttTransport } from "../transport/client.ts";
 import {
@@ -18,17 +18,9 @@ import type { CliIO } from "./command.ts";
 import type { ConnectionOptions } from "./common.ts";
 
 /** A failure the CLI reports as one line and exit code 1 (a runtime problem, not a usage error). */
-export class RuntimeFailure extends SecmqttError {
+export class RuntimeFailure extends CodedError<string> {
   /** Exit-status kind: the run failed. */
   readonly kind = "state";
-  /** Stable code. */
-  readonly code: string;
-  /** @param code stable code @param message one line */
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "RuntimeFailure";
-    this.code = code;
-  }
 }
 
 /** What {@link connectRole} reports to, besides connecting: the user's terminal and the role's log. */

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
+
 /**
  * The inputs hold no secmqtt log record (empty files, or text that is not a log): there is nothing to
  * report, so nothing is written. Exit code 1: the inputs were readable files (not a usage error, 2), but
@@ -17,9 +19,11 @@
  * }
  * ```
  */
-export class NoRecordsError extends Error {
+export class NoRecordsError extends SecmqttError {
   /** Stable code. */
   readonly code = "NO_RECORDS";
+  /** Exit-status kind: nothing to report on is a failed run (exit 1), not a usage error. */
+  readonly kind = "state";
   /** The process exit code the cli uses. */
   readonly exitCode = 1;
   /** The inputs that were read. */
@@ -32,7 +36,6 @@ export class NoRecordsError extends Error {
       `no secmqtt log records in ${inputs.join(", ")} (${what}); nothing written — ` +
         "pass a file written with --log by a secmqtt role",
     );
-    this.name = "NoRecordsError";
     this.inputs = inputs;
   }
 }

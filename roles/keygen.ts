@@ -4,6 +4,7 @@
  * @module
  */
 
+import { SecmqttError } from "../core/errors.ts";
 import { mkdirSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { type AclFile, formatAcl } from "../auth/acl.ts";
@@ -61,14 +62,11 @@ export interface HomeSummary {
 export const HOME_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** An id given to keygen is unusable; the CLI prints it as one line and exits 2. */
-export class HomeIdError extends Error {
+export class HomeIdError extends SecmqttError {
   /** Stable code. */
   readonly code = "CONFIG_INVALID_ID";
-  /** @param message one line naming the flag, the id and the fix */
-  constructor(message: string) {
-    super(message);
-    this.name = "HomeIdError";
-  }
+  /** Exit-status kind: an id the user gave. */
+  readonly kind = "input";
 }
 
 /**

@@ -16,7 +16,7 @@
 import net from "node:net";
 import { Aedes } from "aedes";
 import type { Log } from "../log/jsonl.ts";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { LoginThrottle, type LoginThrottleOptions } from "../auth/login_throttle.ts";
 import { MqttFrameGuard } from "./frame_guard.ts";
 
@@ -111,17 +111,9 @@ export interface RunningBroker {
 }
 
 /** Why the broker could not start; `code` is stable. */
-export class BrokerError extends SecmqttError {
+export class BrokerError extends CodedError<"PORT_IN_USE" | "LISTEN_FAILED"> {
   /** Exit-status kind: the port or interface is not available at run time. */
   readonly kind = "state";
-  /** `PORT_IN_USE` or `LISTEN_FAILED`. */
-  readonly code: "PORT_IN_USE" | "LISTEN_FAILED";
-  /** @param code stable code @param message one line */
-  constructor(code: "PORT_IN_USE" | "LISTEN_FAILED", message: string) {
-    super(message);
-    this.name = "BrokerError";
-    this.code = code;
-  }
 }
 
 // deno-lint-ignore no-explicit-any

@@ -5,7 +5,7 @@
  */
 
 import mqtt from "mqtt";
-import { SecmqttError } from "../core/errors.ts";
+import { CodedError } from "../core/errors.ts";
 import { MqttFrameGuard } from "./frame_guard.ts";
 
 /** Options for {@link connectMqtt}; defaults follow MQTT.js. */
@@ -78,17 +78,9 @@ export type TransportErrorCode =
   | "PUBLISH_FAILED";
 
 /** A transport failure with a stable code. */
-export class TransportError extends SecmqttError {
+export class TransportError extends CodedError<TransportErrorCode> {
   /** Exit-status kind: the broker refused or could not be reached. */
   readonly kind = "state";
-  /** Stable code. */
-  readonly code: TransportErrorCode;
-  /** @param code stable code @param message one line */
-  constructor(code: TransportErrorCode, message: string) {
-    super(message);
-    this.name = "TransportError";
-    this.code = code;
-  }
 }
 
 /**
