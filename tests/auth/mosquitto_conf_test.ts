@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { formatHomeMosquittoConf, MQTTS_PORT } from "../../auth/mosquitto_conf.ts";
 
 /** Directives that differ on purpose: the listener and the file paths (the home's, not the container's). */
-const HOME_SPECIFIC = new Set(["listener", "password_file", "acl_file", "persistence_location"]);
+const HOME_SPECIFIC = new Set([
+  "listener",
+  "certfile",
+  "keyfile",
+  "password_file",
+  "acl_file",
+  "persistence_location",
+]);
 
 const HOME = {
   homeDir: "/srv/home",
@@ -62,6 +69,11 @@ Deno.test("every hardening directive of broker-config/mosquitto.secure.conf is i
     assert.ok(secure.includes(expected) && home.has(expected), expected);
   }
   assert.ok(checked >= 15, `checked ${checked} directives`);
+  // The Docker variant is TLS-only too: one listener, on 8883, with a certificate.
+  const listeners = secure.filter((l) => /^(listener|port)\b/.test(l));
+  assert.deepEqual(listeners, ["listener 8883 127.0.0.1"]);
+  assert.ok(secure.includes("certfile /mosquitto/auth/broker.crt"));
+  assert.ok(secure.includes("keyfile /mosquitto/auth/broker.key"));
 });
 
 Deno.test("an owner without a name gets no user line, and a comment that says how to start it", () => {
