@@ -218,3 +218,24 @@ Deno.test("over TLS, a CONNECT announcing 200 MiB is refused from its fixed head
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a connection that never starts its TLS handshake is closed by the connect timeout", async () => {
+  const dir = await makeTestHome();
+  const paths = homePaths(dir);
+  const broker = await startBroker({
+    port: 0,
+    log: new Log(memoryLogWriter(), { role: "broker", run: "tls", clock: systemClock }),
+    policy: loadBrokerPolicy(paths.passwd, paths.acl),
+    tls: readBrokerTls(paths),
+    limits: { connectTimeoutMs: 300 },
+  });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: broker.port });
+    // Nothing sent: the broker must close it (read gives end of stream) rather than hold it forever.
+    assert.equal(await conn.read(new Uint8Array(16)).catch(() => null), null);
+    conn.close();
+  } finally {
+    await broker.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
