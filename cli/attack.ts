@@ -156,7 +156,8 @@ async function runSecureAttackCommand(flags: AttackFlags, io: CliIO): Promise<nu
       clock: systemClock,
       log,
       transport,
-      connect: (o) => connectMqtt({ url: conn.url, reconnectPeriodMs: 0, connectTimeoutMs: 2000, ...o }),
+      connect: (o) =>
+        connectMqtt({ url: conn.url, ca: conn.ca, reconnectPeriodMs: 0, connectTimeoutMs: 2000, ...o }),
       ...knowledge,
       signal: io.signal,
     });

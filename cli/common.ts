@@ -8,9 +8,15 @@ import { fileLogWriter, Log, LogFileError, newRunId, nullLogWriter } from "../lo
 import { DEFAULT_CONNECT_POLICY } from "../transport/connect_policy.ts";
 import { systemClock } from "../core/clock.ts";
 import { flag, type FlagValues, UsageError } from "./flags.ts";
+import { DEFAULT_KEYS_DIR, homePaths } from "../store/home.ts";
 
-/** Default broker URL. */
+/** Default broker URL (Phase I, and the plaintext embedded broker). */
 export const DEFAULT_BROKER_URL = "mqtt://127.0.0.1:1883";
+/**
+ * Default broker URL of the `--secure` roles: TLS on 8883, where `secmqtt broker --secure --keys DIR`
+ * and `mosquitto -c DIR/mosquitto.conf` listen.
+ */
+export const DEFAULT_SECURE_BROKER_URL = "mqtts://127.0.0.1:8883";
 
 /** QoS levels the roles use (MQTT 3.1.1 §4.3: at most once, at least once). */
 export const QOS_LEVELS = ["0", "1"] as const;
@@ -25,7 +31,7 @@ export const CONNECTION_FLAGS = {
   broker: flag.string({
     placeholder: "URL",
     help: "mqtt://host:port, or mqtts://host:port for TLS (the broker's certificate is verified)",
-    default: DEFAULT_BROKER_URL,
+    defaultText: `${DEFAULT_BROKER_URL}, or ${DEFAULT_SECURE_BROKER_URL} with --secure`,
   }),
   cafile: flag.string({
     placeholder: "FILE",
@@ -76,16 +82,28 @@ export interface ConnectionOptions {
 }
 
 /**
- * Resolves connection flags (flags win over SECMQTT_USERNAME / SECMQTT_PASSWORD).
+ * The role flags besides the connection flags that change its defaults: with `--secure` the broker is
+ * {@link DEFAULT_SECURE_BROKER_URL} and an mqtts:// broker is verified with the home's `tls/ca.crt`.
+ */
+export interface SecureDefaults {
+  secure?: boolean;
+  keys?: string;
+}
+
+/**
+ * Resolves connection flags (flags win over SECMQTT_USERNAME / SECMQTT_PASSWORD). With `--secure`, the
+ * broker defaults to {@link DEFAULT_SECURE_BROKER_URL}, and for an mqtts:// broker without `--cafile`
+ * the CA is the home's `<keys>/tls/ca.crt`: a secure role never falls back to the system's CAs, which
+ * would trust any public certificate for the broker's name.
  * @example
  * ```ts
  * const conn = await connectionFromFlags(flags);
  * ```
  */
 export async function connectionFromFlags(
-  values: FlagValues<typeof CONNECTION_FLAGS>,
+  values: FlagValues<typeof CONNECTION_FLAGS> & SecureDefaults,
 ): Promise<ConnectionOptions> {
-  const url = values.broker;
+  const url = values.broker ?? (values.secure ? DEFAULT_SECURE_BROKER_URL : DEFAULT_BROKER_URL);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -105,15 +123,27 @@ export async function connectionFromFlags(
     }
   }
   let ca: string | undefined;
-  if (values.cafile !== undefined) {
+  let caFile = values.cafile;
+  if (caFile !== undefined) {
     try {
-      ca = await Deno.readTextFile(values.cafile);
+      ca = await Deno.readTextFile(caFile);
     } catch (error) {
-      throw new UsageError(`--cafile ${values.cafile}: cannot read it: ${reasonOf(error)}`);
+      throw new UsageError(`--cafile ${caFile}: cannot read it: ${reasonOf(error)}`);
     }
     if (!ca.includes("-----BEGIN CERTIFICATE-----")) {
       throw new UsageError(
-        `--cafile ${values.cafile}: not a PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
+        `--cafile ${caFile}: not a PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
+      );
+    }
+  } else if (values.secure && parsed.protocol === "mqtts:") {
+    const keysDir = values.keys ?? DEFAULT_KEYS_DIR;
+    caFile = homePaths(keysDir).caCert;
+    try {
+      ca = await Deno.readTextFile(caFile);
+    } catch (error) {
+      throw new UsageError(
+        `--broker ${url}: cannot read the home's CA ${caFile} (${reasonOf(error)}); ` +
+          `run secmqtt keygen --out ${keysDir}, or give --cafile FILE`,
       );
     }
   }
@@ -124,7 +154,7 @@ export async function connectionFromFlags(
     clientId: values["client-id"],
     qos: values.qos === "1" ? 1 : 0,
     ca,
-    caFile: values.cafile,
+    caFile,
     connectWaitMs: values["connect-wait-s"] * 1000,
   };
 }

@@ -35,6 +35,11 @@ export const KEYGEN_FLAGS = {
     placeholder: "NAME",
     help: "also create a broker account NAME with its own credentials (for 'attack --secure')",
   }),
+  "broker-host": flag.list({
+    placeholder: "NAME",
+    help: "another DNS name or IP address of the broker for its TLS certificate; repeat for several",
+    defaultText: "localhost and 127.0.0.1 only",
+  }),
   force: flag.boolean({ help: "replace an existing home" }),
   revoke: flag.string({ placeholder: "SENSOR_ID", help: "mark SENSOR_ID revoked in DIR/trust.json" }),
 };
@@ -42,12 +47,18 @@ export const KEYGEN_FLAGS = {
 /** The `keygen` subcommand. */
 export const keygenCommand = defineCommand({
   name: "keygen",
-  summary: "create a secure home (keys, trust list, broker passwords and ACL), or --revoke a sender",
+  summary: "create a secure home (keys, trust list, broker passwords, ACL and TLS), or --revoke a sender",
   description:
     `Creates a secure home in DIR (--out): a signing key per sensor (DSA-2048/SHA-256 by default, or
 Ed25519), the actuator's RSA-OAEP-2048 key, trust.json, and broker credentials: a Mosquitto password file
 (passwd, $7$ PBKDF2-SHA512 as mosquitto_passwd writes it), an ACL file (acl) that gives each device only its
 topics, and credentials/<user>.password. Private keys and passwords are mode 0600.
+
+TLS: a certificate authority of the home (tls/ca.crt; its key is not kept) and the broker's certificate
+(tls/broker.crt, tls/broker.key 0600) for localhost, 127.0.0.1 and every --broker-host. And mosquitto.conf:
+a complete Mosquitto 2 config with one listener, TLS on 8883, the home's passwd and acl and the hardening
+of broker-config/mosquitto.secure.conf: 'mosquitto -c DIR/mosquitto.conf' runs the home's broker, and
+'secmqtt broker --secure --keys DIR' does the same with the embedded one.
 
 With --revoke SENSOR_ID it only marks that sender revoked in DIR/trust.json.`,
   flags: KEYGEN_FLAGS,
@@ -74,6 +85,7 @@ With --revoke SENSOR_ID it only marks that sender revoked in DIR/trust.json.`,
       attacker: flags.attacker,
       force: flags.force,
       dsaDomain: paramsFile ? readDomainFile(paramsFile) : undefined,
+      brokerHosts: flags["broker-host"],
     });
     io.out(
       `created home ${home.dir}: ${home.sensors.length} sensor(s), actuator ${home.actuatorId}, suite ${home.suite}, ` +

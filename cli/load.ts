@@ -19,6 +19,7 @@ import {
 import { DEFAULT_ACTUATOR_ID, homePaths } from "../store/home.ts";
 import { loadTrustList, lookup } from "../store/trust.ts";
 import { startBroker } from "../transport/broker.ts";
+import { readHomeCa } from "../store/tls.ts";
 import { EPOCH_MAX_MESSAGES } from "../crypto/envelope.ts";
 import { DEFAULT_BATCH_DELAY_MS } from "../roles/commit_batcher.ts";
 import { defineCommand } from "./command.ts";
@@ -79,8 +80,9 @@ export const LOAD_FLAGS = {
   broker: flag.string({
     placeholder: "embedded|URL",
     default: "embedded",
-    help: "the embedded broker, enforcing the home's passwd/acl; or mqtt://host:port of a broker already " +
-      "configured with the home's passwd and acl files",
+    help: "the embedded broker, enforcing the home's passwd/acl (plaintext on loopback: this measures the " +
+      "actuator); or mqtt://host:port or mqtts://host:port (verified with DIR/tls/ca.crt) of a broker " +
+      "already configured with the home's files, such as mosquitto -c DIR/mosquitto.conf",
   }),
   keys: flag.string({
     placeholder: "DIR",
@@ -137,8 +139,10 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
     }
     const batchMs = flags["batch-ms"] === "off" ? undefined : flags["batch-ms"];
     const brokerFlag = flags.broker;
-    if (brokerFlag !== "embedded" && !/^mqtt:\/\/[^/]+:\d+\/?$/.test(brokerFlag)) {
-      throw new UsageError(`--broker expects embedded or mqtt://host:port, got '${brokerFlag}'`);
+    if (brokerFlag !== "embedded" && !/^mqtts?:\/\/[^/]+:\d+\/?$/.test(brokerFlag)) {
+      throw new UsageError(
+        `--broker expects embedded, mqtt://host:port or mqtts://host:port, got '${brokerFlag}'`,
+      );
     }
 
     const run = Deno.env.get("SECMQTT_RUN") ?? newRunId();
@@ -210,6 +214,7 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
         clock: systemClock,
         log,
         brokerUrl,
+        ca: brokerUrl.startsWith("mqtts:") ? readHomeCa(paths) : undefined,
         actuator,
         signal: io.signal,
         progress: io.isTerminal ? (line) => io.err(line) : undefined,

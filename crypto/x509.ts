@@ -48,7 +48,7 @@ const TAG = {
 
 /** How long the home's CA is valid: ten years, the life of a smart-home installation. */
 export const CA_VALIDITY_DAYS = 3650;
-/** How long a broker certificate is valid: two years, renewed by running keygen --tls-only again. */
+/** How long a broker certificate is valid: two years, renewed by running keygen again (store/tls.ts). */
 export const BROKER_VALIDITY_DAYS = 825;
 const DAY_MS = 86_400_000;
 /** Serial numbers: 16 random bytes with the top bit cleared (positive, at most 20 octets: RFC 5280 §4.1.2.2). */

@@ -1,7 +1,8 @@
 /**
  * The whole three-phase demonstration in one process: Phase I (plaintext home under attack), Phase II
  * (the secure home under every attack class), the timing-attack measurement, then the metrics report.
- * Every role talks MQTT over real TCP to the embedded broker; every result comes from the JSONL logs.
+ * Every role talks MQTT over real TCP to the embedded broker (Phase II over TLS, verified against the home's
+ * CA); every result comes from the JSONL logs.
  * @module
  */
 
@@ -114,8 +115,10 @@ export async function runDemo(
   await home1.close();
   log1.close();
 
-  // Phase II: a new home with keys, passwords and ACL; the same attacks and more all fail.
-  progress("Phase II  keygen: DSA-2048 sensor key, RSA-2048 actuator key, trust list, passwd, acl");
+  // Phase II: a new home with keys, passwords, ACL and TLS; the same attacks and more all fail.
+  progress(
+    "Phase II  keygen: DSA-2048 sensor key, RSA-2048 actuator key, trust list, passwd, acl, TLS certificates",
+  );
   const keysDir = join(outDir, "home");
   await Deno.remove(keysDir, { recursive: true }).catch(() => {});
   await createHome({
@@ -127,7 +130,8 @@ export async function runDemo(
     force: true,
   });
   progress(
-    `Phase II  secure home under ${SECURE_ATTACK_CLASSES.length} attack classes × ${scale.secureAttempts} attempts`,
+    `Phase II  secure home over TLS (the home's CA and broker certificate) under ${SECURE_ATTACK_CLASSES.length} ` +
+      `attack classes × ${scale.secureAttempts} attempts`,
   );
   const log2 = openLog(logs.phase2, "demo");
   const home2 = await startSecureHome(

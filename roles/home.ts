@@ -1,8 +1,9 @@
 /**
  * A whole smart home in one process, for the demo, the end-to-end bench and the tests: a broker, an
  * actuator, a sensor and (optionally) an attacker, each with its own MQTT connection over real TCP,
- * logging to one JSONL file. Phase I is plaintext on an open broker; Phase II is envelopes on a
- * broker that enforces the home's password and ACL files.
+ * logging to one JSONL file. Phase I is plaintext on an open broker; Phase II is envelopes over TLS
+ * (the home's certificate, verified against its CA) on a broker that enforces the home's password and
+ * ACL files.
  * @module
  */
 
@@ -11,6 +12,7 @@ import type { Clock } from "../core/clock.ts";
 import { Log } from "../log/jsonl.ts";
 import { readCredential } from "../store/credentials.ts";
 import { homePaths } from "../store/home.ts";
+import { readBrokerTls, readHomeCa } from "../store/tls.ts";
 import { startBroker } from "../transport/broker.ts";
 import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../transport/client.ts";
 import { plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
@@ -18,8 +20,12 @@ import { INSECURE_TOPIC, SECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
 import { wireSecureActuator, wireSecureSensor } from "./secure_wiring.ts";
 import { memoryCounter, plaintextSealer, runSensor, type SensorOptions } from "./sensor.ts";
 
-/** A broker to run the home on: the embedded one (started here) or an external URL (e.g. Mosquitto). */
-export type HomeBroker = { kind: "embedded" } | { kind: "external"; url: string };
+/**
+ * A broker to run the home on: the embedded one (started here) or an external URL (e.g. Mosquitto; an
+ * mqtts:// one is verified with the home's CA). The secure embedded broker serves TLS with the home's
+ * certificate unless `tls: false` (kept for comparing against plaintext).
+ */
+export type HomeBroker = { kind: "embedded"; tls?: boolean } | { kind: "external"; url: string };
 
 /** Device ids and files of a secure home (see store/home.ts). */
 export interface SecureHomeIds {
@@ -94,7 +100,7 @@ export async function startInsecureHome(broker: HomeBroker, log: Log, clock: Clo
 
 /**
  * Starts a Phase II home from a keys directory made by keygen: broker enforcing its passwd and acl
- * (embedded), secure actuator with its replay database, secure sensor with its persistent counter.
+ * (embedded, TLS with the home's certificate), secure actuator with its replay database, secure sensor with its persistent counter.
  * @example
  * ```ts
  * const home = await startSecureHome({ kind: "embedded" }, { keysDir: "out/home", sensorId: "door-sensor-1", actuatorId: "door-actuator" }, log, systemClock, { epochLength: 1 });
@@ -113,9 +119,12 @@ export async function startSecureHome(
       port: 0,
       log: log.forRole("broker"),
       policy: loadBrokerPolicy(paths.passwd, paths.acl),
+      tls: broker.tls === false ? undefined : readBrokerTls(paths),
     })
     : undefined;
   const url = embedded?.url ?? (broker as { url: string }).url;
+  // Every client of the home trusts its CA only, as the CLI roles do with --secure.
+  const ca = url.startsWith("mqtts:") ? readHomeCa(paths) : undefined;
 
   const sensor = await wireSecureSensor({
     keysDir: ids.keysDir,
@@ -124,7 +133,12 @@ export async function startSecureHome(
     topic: SECURE_TOPIC,
     epochLength: options.epochLength,
   });
-  const sensorT = await connectMqtt({ url, clientId: ids.sensorId, ...readCredential(paths, ids.sensorId) });
+  const sensorT = await connectMqtt({
+    url,
+    ca,
+    clientId: ids.sensorId,
+    ...readCredential(paths, ids.sensorId),
+  });
 
   // Each start reads the actuator's files again, as a restarted process would.
   const startSecureActuator = async () => {
@@ -140,6 +154,7 @@ export async function startSecureHome(
     );
     const transport = await connectMqtt({
       url,
+      ca,
       // A persistent session: QoS 1 messages published while the actuator restarts wait at the broker.
       clean: false,
       clientId: ids.actuatorId,
@@ -160,7 +175,7 @@ export async function startSecureHome(
     get actuator() {
       return current.actuator;
     },
-    connect: (o) => connectMqtt({ url, ...o }),
+    connect: (o) => connectMqtt({ url, ca, ...o }),
     runSensor: (count, intervalMs) =>
       runSensor({ sensorId: ids.sensorId, topic: SECURE_TOPIC, qos: 1, phase: "secure", count, intervalMs }, {
         clock,

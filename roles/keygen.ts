@@ -4,10 +4,10 @@
  * @module
  */
 
-import { SecmqttError } from "../core/errors.ts";
 import { mkdirSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { type AclFile, formatAcl } from "../auth/acl.ts";
+import { SecmqttError } from "../core/errors.ts";
 import { createPasswordFile } from "../auth/passwd.ts";
 import { toBase64Url } from "../crypto/codec.ts";
 import { type DsaDomain, exportDomainPem, generateDomain, importDomainPem } from "../crypto/dsa.ts";
@@ -15,6 +15,8 @@ import { type Suite, SUITE_DSA, SUITE_ED25519, SUITE_SIGNATURE_SCHEME } from "..
 import { exportRsaPrivateKeyPem, exportRsaPublicKeyPem, generateRsaKeyPair } from "../crypto/rsa.ts";
 import { exportSigningKeyPem, exportVerifyingKeyPem, generateSignatureKeyPair } from "../crypto/signature.ts";
 import { homePaths } from "../store/home.ts";
+import { currentUserName, writeHomeTls } from "../store/tls.ts";
+import { isIpAddress } from "../crypto/x509.ts";
 import { KeyFileError, readKeyFileText, writePublicFile, writeSecretFile } from "../store/keyfiles.ts";
 import {
   addSender,
@@ -42,6 +44,11 @@ export interface HomeOptions {
   force: boolean;
   /** Reuse this DSA domain instead of generating one (generation takes about a second). */
   dsaDomain?: DsaDomain;
+  /**
+   * Extra DNS names or IP addresses the broker's TLS certificate carries (`--broker-host`), besides
+   * localhost and 127.0.0.1.
+   */
+  brokerHosts?: readonly string[];
 }
 
 /** What {@link createHome} wrote. */
@@ -61,12 +68,12 @@ export interface HomeSummary {
  */
 export const HOME_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-/** An id given to keygen is unusable; the CLI prints it as one line and exits 2. */
+/** An id or host name given to keygen is unusable; the CLI prints it as one line and exits 2. */
 export class HomeIdError extends SecmqttError {
+  /** Exit-status kind: a value the user gave on the command line. */
+  readonly kind = "usage";
   /** Stable code. */
   readonly code = "CONFIG_INVALID_ID";
-  /** Exit-status kind: an id the user gave. */
-  readonly kind = "input";
 }
 
 /**
@@ -98,6 +105,30 @@ export function checkHomeIds(ids: Pick<HomeOptions, "sensors" | "actuatorId" | "
       );
     }
     seen.set(id, flag);
+  }
+}
+
+/** A DNS name as a certificate's subjectAltName carries it: dot-separated labels of a-z, 0-9 and '-'. */
+const DNS_NAME_PATTERN =
+  /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/**
+ * Checks every `--broker-host` before anything is written: each must be a DNS name or an IP address,
+ * the two things a TLS client matches against the certificate's subjectAltName. Throws {@link HomeIdError}.
+ * @example
+ * ```ts
+ * checkBrokerHosts(["broker", "192.168.1.10"]); // passes
+ * checkBrokerHosts(["http://broker"]); // throws HomeIdError
+ * ```
+ */
+export function checkBrokerHosts(hosts: readonly string[]): void {
+  for (const host of hosts) {
+    if (!DNS_NAME_PATTERN.test(host) && !isIpAddress(host)) {
+      throw new HomeIdError(
+        `--broker-host ${JSON.stringify(host)} is not a host name or IP address: give the name clients ` +
+          `put in --broker mqtts://NAME:8883, such as broker or 192.168.1.10`,
+      );
+    }
   }
 }
 
@@ -138,6 +169,7 @@ export function homeAcl(sensors: string[], actuatorId: string, attacker?: string
  */
 export async function createHome(options: HomeOptions): Promise<HomeSummary> {
   checkHomeIds(options);
+  checkBrokerHosts(options.brokerHosts ?? []);
   const out = options.outDir;
   const trustPath = homePaths(out).trust;
   if (!options.force) {
@@ -162,7 +194,7 @@ export async function createHome(options: HomeOptions): Promise<HomeSummary> {
     : join(dirname(out), `.${basename(out)}.keygen-${suffix}`);
   mkdirSync(staging, { mode: 0o700 });
   try {
-    const summary = await writeHome(staging, options);
+    const summary = await writeHome(staging, resolve(out), options);
     installHome(staging, out, exists);
     return { ...summary, dir: out };
   } finally {
@@ -203,8 +235,8 @@ function installHome(staging: string, out: string, outExists: boolean): void {
   Deno.chmodSync(out, 0o700);
 }
 
-/** Writes every file of a home into the fresh directory `dir`. */
-async function writeHome(dir: string, options: HomeOptions): Promise<HomeSummary> {
+/** Writes every file of a home into the fresh directory `dir`, which will be installed at `installedAt`. */
+async function writeHome(dir: string, installedAt: string, options: HomeOptions): Promise<HomeSummary> {
   const paths = homePaths(dir);
   const force = false; // `dir` is new and empty
   mkdirSync(paths.credentialsDir, { recursive: true, mode: 0o700 });
@@ -253,6 +285,12 @@ async function writeHome(dir: string, options: HomeOptions): Promise<HomeSummary
     force,
   });
   files += 2;
+  files += await writeHomeTls(paths, {
+    brokerHosts: options.brokerHosts ?? [],
+    nowMs: Date.now(),
+    installedAt: homePaths(installedAt),
+    mosquittoUser: currentUserName(),
+  });
   return {
     dir: paths.dir,
     sensors: options.sensors,

@@ -68,6 +68,8 @@ export interface LoadDeps {
   log: Log;
   /** Broker the sensors connect to. */
   brokerUrl: string;
+  /** PEM of the CA an mqtts:// broker's certificate must chain to (the home's tls/ca.crt). */
+  ca?: string;
   /** The running, subscribed actuator. */
   actuator: ObservedActuator;
   /** Aborting stops sending early; the run still drains and reports. */
@@ -147,7 +149,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
   }
   if (options.sensorIds.length === 0) throw new RangeError("give at least one sensor");
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-  const { sensors, suite } = await setUpSensors(options, deps.brokerUrl);
+  const { sensors, suite } = await setUpSensors(options, deps.brokerUrl, deps.ca);
   const mode = options.ratePerSensorHz === undefined
     ? `closed loop, ≤${maxInFlight} in flight`
     : `open loop, ${options.ratePerSensorHz} Hz per sensor`;
@@ -314,6 +316,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
 async function setUpSensors(
   options: LoadOptions,
   brokerUrl: string,
+  ca: string | undefined,
 ): Promise<{ sensors: SimulatedSensor[]; suite: Suite }> {
   const paths = homePaths(options.keysDir);
   const connectionCount = Math.min(options.connections, options.sensorIds.length);
@@ -325,7 +328,7 @@ async function setUpSensors(
       ...await Promise.all(
         ids.map((id) =>
           // the account's own namespace (auth/client_id.ts)
-          connectMqtt({ url: brokerUrl, clientId: `${id}-load`, ...readCredential(paths, id) })
+          connectMqtt({ url: brokerUrl, ca, clientId: `${id}-load`, ...readCredential(paths, id) })
         ),
       ),
     );

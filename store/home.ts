@@ -11,6 +11,11 @@
  *   passwd                      Mosquitto password file ($7$ PBKDF2-SHA512)
  *   acl                         Mosquitto ACL file
  *   credentials/<user>.password the device's broker password, mode 0600
+ *   tls/ca.crt                  the home's certificate authority (public; clients verify the broker with it)
+ *   tls/broker.crt              the broker's TLS certificate, signed by ca.crt
+ *   tls/broker.key              the broker's TLS private key, mode 0600
+ *   mosquitto.conf              a Mosquitto 2 config for this home: one TLS listener on 8883
+ *   mosquitto-data/             Mosquitto's persistence directory (runtime state)
  *   <sensor>.counter            the sensor's persistent counter (runtime state)
  *   <actuator>.replay.sqlite    the actuator's replay database (runtime state)
  * ```
@@ -34,6 +39,12 @@ export interface HomePaths {
   passwd: string;
   acl: string;
   credentialsDir: string;
+  tlsDir: string;
+  caCert: string;
+  brokerCert: string;
+  brokerKey: string;
+  mosquittoConf: string;
+  mosquittoDataDir: string;
   privateKey(device: string): string;
   publicKey(device: string): string;
   credential(username: string): string;
@@ -56,6 +67,12 @@ export function homePaths(dir: string): HomePaths {
     passwd: join(dir, "passwd"),
     acl: join(dir, "acl"),
     credentialsDir: join(dir, "credentials"),
+    tlsDir: join(dir, "tls"),
+    caCert: join(dir, "tls", "ca.crt"),
+    brokerCert: join(dir, "tls", "broker.crt"),
+    brokerKey: join(dir, "tls", "broker.key"),
+    mosquittoConf: join(dir, "mosquitto.conf"),
+    mosquittoDataDir: join(dir, "mosquitto-data"),
     privateKey: (device) => join(dir, `${device}.key.pem`),
     publicKey: (device) => join(dir, `${device}.pub.pem`),
     credential: (username) => join(dir, "credentials", `${username}.password`),

@@ -1,7 +1,11 @@
 /**
- * The embedded MQTT 3.1.1 broker (aedes over node:net): no setup, loopback by default, with an optional
- * policy that enforces Mosquitto-style password and ACL files (see auth/). Every connect, subscribe,
- * publish and refusal is logged.
+ * The embedded MQTT 3.1.1 broker (aedes over node:net, or node:tls when given a certificate): no setup,
+ * loopback by default, with an optional policy that enforces Mosquitto-style password and ACL files (see
+ * auth/). Every connect, subscribe, publish and refusal is logged.
+ *
+ * With `tls` it speaks MQTT only inside TLS (as Mosquitto's `listener 8883` with certfile/keyfile): a
+ * plaintext client fails the handshake before a byte of MQTT is read, so no password ever crosses the
+ * wire in clear. The limits below apply to the decrypted stream the same way.
  *
  * With a policy (secure mode) the broker also bounds what a connection can cost before it has logged in:
  * packet sizes are checked from each fixed header before aedes buffers a byte of the body
@@ -14,6 +18,7 @@
  */
 
 import net from "node:net";
+import tls from "node:tls";
 import { Aedes } from "aedes";
 import type { Log } from "../log/jsonl.ts";
 import { CodedError } from "../core/errors.ts";
@@ -96,7 +101,20 @@ export interface BrokerOptions {
   logMessages?: boolean;
   /** Overrides of {@link DEFAULT_BROKER_LIMITS}; they apply only with a policy. */
   limits?: Partial<BrokerLimits>;
+  /** Serve MQTT over TLS only, with this certificate chain and key (PEM); see store/tls.ts. */
+  tls?: BrokerTls;
 }
+
+/** The broker's TLS identity. */
+export interface BrokerTls {
+  /** `-----BEGIN CERTIFICATE-----` of the broker (signed by the home's CA). */
+  certPem: string;
+  /** Its private key, PKCS#8 PEM. */
+  keyPem: string;
+}
+
+/** Oldest TLS version the broker accepts (Mosquitto's `tls_version tlsv1.2` in the home's config). */
+export const MIN_TLS_VERSION = "TLSv1.2";
 
 /** A running embedded broker. */
 export interface RunningBroker {
@@ -104,7 +122,7 @@ export interface RunningBroker {
   host: string;
   /** Bound port (the real one when 0 was asked). */
   port: number;
-  /** `mqtt://host:port` for clients. */
+  /** `mqtt://host:port`, or `mqtts://host:port` with TLS, for clients. */
   url: string;
   /** Stops accepting, disconnects every client and closes the broker. */
   close(): Promise<void>;
@@ -311,6 +329,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   }
 
   const sockets = new Set<net.Socket>();
+  const handshaking = new Set<net.Socket>();
   const admit = (socket: net.Socket): boolean => {
     const address = socket.remoteAddress ?? "unknown";
     const refusal = sockets.size >= limits.maxConnections
@@ -362,7 +381,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     return true;
   };
 
-  const server = net.createServer((socket) => {
+  const onConnection = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
@@ -372,7 +391,26 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       drainingReads(socket);
     }
     aedes.handle(socket);
-  });
+  };
+  const server = options.tls
+    ? tls.createServer({
+      cert: options.tls.certPem,
+      key: options.tls.keyPem,
+      minVersion: MIN_TLS_VERSION,
+      // A connection that never finishes its handshake costs as much as one that never sends CONNECT.
+      handshakeTimeout: limits.connectTimeoutMs,
+    }, onConnection)
+    : net.createServer(onConnection);
+  if (options.tls) {
+    // Plaintext MQTT, a client that does not trust the certificate, a scanner: the handshake fails and
+    // the socket is closed by node:tls before any MQTT is parsed.
+    server.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
+    // Connections still in their handshake are not in `sockets` yet; close() must not wait for them.
+    server.on("connection", (raw: net.Socket) => {
+      handshaking.add(raw);
+      raw.on("close", () => handshaking.delete(raw));
+    });
+  }
   const port = await new Promise<number>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
@@ -395,13 +433,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   return {
     host,
     port,
-    url: `mqtt://${host}:${port}`,
+    url: `${options.tls ? "mqtts" : "mqtt"}://${host}:${port}`,
     close() {
       closed ??= (async () => {
         for (const socket of sockets) clearTimeout(connections.get(socket)?.connectTimer);
         for (const timer of heldRefusals) clearTimeout(timer);
         const stopped = new Promise<void>((r) => server.close(() => r()));
         for (const socket of sockets) socket.destroy();
+        for (const raw of handshaking) raw.destroy();
         await stopped;
         await new Promise<void>((r) => aedes.close(() => r()));
       })();

@@ -20,9 +20,15 @@ import { credential, makeTestHome } from "./secure_home.ts";
 const TAKEOVER_ATTEMPTS = 12;
 /** How long the 40 legit messages may take at most before the run counts as broken (not a timing claim). */
 const LEGIT_RUN_DEADLINE_MS = 60_000;
-/** Directives startMosquitto or this test set themselves (listener, files, persistence, log destination). */
+/**
+ * Directives startMosquitto or this test set themselves (listener, files, persistence, log destination),
+ * and the TLS ones of the listener (tests/integration/home_tls_test.ts runs Mosquitto with TLS).
+ */
 const SET_HERE = new Set([
   "listener",
+  "certfile",
+  "keyfile",
+  "tls_version",
   "password_file",
   "acl_file",
   "persistence",

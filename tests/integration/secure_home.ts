@@ -9,6 +9,8 @@ import { createHome } from "../../roles/keygen.ts";
 import { readCredential } from "../../store/credentials.ts";
 import { homePaths } from "../../store/home.ts";
 import {
+  findMosquitto,
+  freePort,
   secureMosquittoConfig,
   startEmbedded,
   startMosquitto,
@@ -86,4 +88,60 @@ export async function startTestSecureHome(kind: "embedded" | "mosquitto", run: s
     { epochLength: 1 },
   );
   return { dir, broker, writer, log, home };
+}
+
+/**
+ * Starts real Mosquitto on the `mosquitto.conf` keygen wrote into the home, changed in one thing only:
+ * a copy listens on a free port instead of 8883 (which another test or a real broker may hold).
+ * Resolves once it accepts TCP connections; `url` is mqtts://127.0.0.1:<port>.
+ * @example
+ * ```ts
+ * const broker = await startHomeMosquitto(dir);
+ * ```
+ */
+export async function startHomeMosquitto(dir: string): Promise<TestBroker & { output(): string }> {
+  const binary = findMosquitto();
+  if (!binary) throw new Error("mosquitto not installed");
+  const paths = homePaths(dir);
+  const port = freePort();
+  const original = Deno.readTextFileSync(paths.mosquittoConf);
+  const lines = original.split("\n");
+  if (lines.filter((l) => l === "listener 8883").length !== 1) {
+    throw new Error(`${paths.mosquittoConf} has no single 'listener 8883' line`);
+  }
+  const copy = `${dir}/mosquitto.test.conf`;
+  Deno.writeTextFileSync(copy, lines.map((l) => l === "listener 8883" ? `listener ${port}` : l).join("\n"));
+  const child = new Deno.Command(binary, { args: ["-c", copy], stdout: "piped", stderr: "piped" }).spawn();
+  let output = "";
+  const collect = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) output += chunk;
+  };
+  const reading = Promise.all([collect(child.stdout), collect(child.stderr)]);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        await child.status;
+        throw new Error(`mosquitto did not start on ${copy}: ${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    kind: "mosquitto",
+    url: `mqtts://127.0.0.1:${port}`,
+    port,
+    output: () => output,
+    async close() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await reading;
+    },
+  };
 }
