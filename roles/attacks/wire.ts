@@ -126,7 +126,8 @@ async function streamOversizeConnect(ctx: AttackContext): Promise<ProbeOutcome> 
 /**
  * `credential-sniff`: looks at what the on-path relay read from the connections a device made through
  * it. Plaintext MQTT gives away the username and password; over TLS the relay sees only ciphertext.
- * Planned only when the run has a relay. The password itself is never logged, only its length.
+ * Planned only when the run has a relay. The password itself is never logged, only its length
+ * (`credential_bytes`).
  * @example
  * ```ts
  * const outcome = await credentialSniff.build(ctx, "through-relay", 1).run();
@@ -151,7 +152,8 @@ export const credentialSniff: AttackRecipe = {
           fields: {
             connections: seen.length,
             username: read.username ?? null,
-            password_bytes: read.password!.length,
+            credentials_read: true,
+            credential_bytes: read.password!.length,
           },
         };
       }
