@@ -22,6 +22,11 @@ export interface SecureAttackOptions {
   classes: readonly SecureAttackClass[];
   /** Attempts per class, broker-level classes included. */
   attempts: number;
+  /**
+   * Attempts per probe class (default `attempts`): each probe waits on the broker (a login backoff, a
+   * listening window), so a long run may want fewer of them.
+   */
+  probeAttempts?: number;
   /** Topic the victim listens on (default `SECURE_TOPIC`). */
   topic: string;
   /** Give up waiting for `captureCount` envelopes after this long. */

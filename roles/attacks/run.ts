@@ -85,7 +85,8 @@ export async function runSecureAttacks(
     }
     const startedMs = clock.now();
     let attempts = 0;
-    for (let i = 1; i <= options.attempts && !deps.signal?.aborted; i++) {
+    const limit = entry.level === "probe" ? options.probeAttempts ?? options.attempts : options.attempts;
+    for (let i = 1; i <= limit && !deps.signal?.aborted; i++) {
       attempts++;
       const attempt = { cls, variant: variants[(i - 1) % variants.length], attackId: attackIdOf(cls, i) };
       if (entry.level === "probe") {
