@@ -17,9 +17,12 @@ import { connectRole } from "./runtime.ts";
 import { SECURE_IDENTITY_FLAGS } from "./secure_setup.ts";
 import {
   DEFAULT_SECURE_ATTACK,
+  openBrokerStream,
+  type Relay,
   runSecureAttacks,
   SECURE_ATTACK_CLASSES,
   type SecureAttackClass,
+  startRelay,
 } from "../roles/secure_attacker.ts";
 import { SECURE_TOPIC } from "../roles/door.ts";
 import { DEFAULT_ACTUATOR_ID, homePaths } from "../store/home.ts";
@@ -70,6 +73,14 @@ export const ATTACK_FLAGS = {
     placeholder: "ID",
     help: "--secure: the actuator whose public key the attacker uses",
     default: DEFAULT_ACTUATOR_ID,
+  }),
+  "relay-port": flag.int({
+    placeholder: "PORT",
+    min: 1,
+    max: 65_535,
+    help: "--secure: listen on 127.0.0.1:PORT as an on-path relay to the broker, for 'credential-sniff' " +
+      "(point a device's --broker at it)",
+    defaultText: "no relay; credential-sniff is skipped",
   }),
   ...CONNECTION_FLAGS,
 };
@@ -141,7 +152,14 @@ async function runSecureAttackCommand(flags: AttackFlags, io: CliIO): Promise<nu
   });
   const conn = { ...given, ...knowledge.ownCredentials };
   const log = openLogFromFlags(flags, "attacker");
-  const transport = await connectRole(conn, "attacker", {}, { io, log });
+  const brokerAddress = new URL(conn.url);
+  const relay = flags["relay-port"] === undefined
+    ? undefined
+    : listenAsRelay(flags["relay-port"], brokerAddress, conn.url.startsWith("mqtts:") ? 8883 : 1883);
+  const transport = await connectRole(conn, "attacker", {}, { io, log }).catch(async (error) => {
+    await relay?.close();
+    throw error;
+  });
   try {
     const result = await runSecureAttacks({
       ...DEFAULT_SECURE_ATTACK,
@@ -158,15 +176,33 @@ async function runSecureAttackCommand(flags: AttackFlags, io: CliIO): Promise<nu
       transport,
       connect: (o) =>
         connectMqtt({ url: conn.url, ca: conn.ca, reconnectPeriodMs: 0, connectTimeoutMs: 2000, ...o }),
+      openStream: () => openBrokerStream(conn.url, conn.ca),
+      relay,
       ...knowledge,
       signal: io.signal,
     });
     io.err(
-      `attacker: captured ${result.captured}, sent ${result.sent} malicious message(s), ${result.refused} refused by the broker`,
+      `attacker: captured ${result.captured}, sent ${result.sent} malicious message(s), ${result.refused} refused by the broker, ${result.succeeded} probe(s) succeeded`,
     );
   } finally {
+    await relay?.close();
     await transport.close();
     log.close();
   }
   return 0;
+}
+
+/** The on-path relay of `--relay-port`, in front of the broker; a port it cannot take is a usage error. */
+function listenAsRelay(port: number, broker: URL, defaultPort: number): Relay {
+  try {
+    return startRelay({
+      target: { hostname: broker.hostname, port: Number(broker.port || defaultPort) },
+      port,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(
+      `--relay-port ${port}: cannot listen on 127.0.0.1:${port} (${reason}); pick a free port`,
+    );
+  }
 }

@@ -55,6 +55,14 @@ export class AttackTally {
     bump(counter.codes, code, 1, DISTINCT_KEYS_MAX);
   }
 
+  /** An `attack_succeeded`: a probe that worked (it judged its outcome itself, e.g. credentials read). */
+  succeeded(phase: Phase, attackClass: string): void {
+    const counter = this.counter(phase, attackClass);
+    if (!counter) return;
+    counter.attempts++;
+    counter.accepted++;
+  }
+
   /** A `captured`: an eavesdropping attempt, a success when the attacker could read it. */
   captured(phase: Phase, readable: boolean): void {
     const counter = this.counter(phase, "eavesdrop");

@@ -86,6 +86,8 @@ export class MetricsFold {
         return this.#attackSent(phase, record);
       case "attack_refused":
         return this.#attacks.refused(phase, str(record.class) ?? "unknown", str(record.code) ?? "REFUSED");
+      case "attack_succeeded":
+        return this.#attacks.succeeded(phase, str(record.class) ?? "unknown");
       case "captured":
         return this.#attacks.captured(phase, record.readable === true);
       case "timing_result":

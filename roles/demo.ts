@@ -17,7 +17,9 @@ import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "./attacker.ts";
 import { SECURE_TOPIC } from "./door.ts";
 import { settle, startInsecureHome, startSecureHome } from "./home.ts";
 import { createHome } from "./keygen.ts";
-import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "./secure_attacker.ts";
+import { openBrokerStream, runSecureAttacks, SECURE_ATTACK_CLASSES, startRelay } from "./secure_attacker.ts";
+import { readCredential } from "../store/credentials.ts";
+import { connectMqtt } from "../transport/client.ts";
 import { describeRecovery, runTiming } from "./timing.ts";
 import { SUITE_DSA } from "../crypto/envelope.ts";
 
@@ -29,11 +31,14 @@ export interface DemoScale {
   intervalMs: number;
   /** Phase I malicious messages per class. */
   insecureAttempts: number;
-  /** Phase II malicious messages per class (14 classes). */
+  /** Phase II malicious messages per class (19 classes; the 5 probes run at most {@link DEMO_PROBE_ATTEMPTS}). */
   secureAttempts: number;
   /** Timing measurements per class. */
   timingSamples: number;
 }
+
+/** Attempts per probe class: each waits on the broker (login backoff, listening windows). */
+export const DEMO_PROBE_ATTEMPTS = 5;
 
 /** Scales for `--quick`, the default, and `--full`. */
 export const DEMO_SCALES: Readonly<Record<"quick" | "default" | "full", DemoScale>> = {
@@ -146,10 +151,21 @@ export async function runDemo(
     actuatorId: "door-actuator",
   });
   const attackerT2 = await home2.connect({ clientId: "mallory", ...knowledge.ownCredentials });
+  // The attacker on the wire: one sensor connection goes through a relay in front of the broker. The
+  // demo's broker has no TLS listener, so `credential-sniff` reads that login.
+  const relay = startRelay({ target: { hostname: "127.0.0.1", port: Number(new URL(home2.url).port) } });
+  const relayed = await connectMqtt({
+    url: `mqtt://127.0.0.1:${relay.port}`,
+    clientId: "door-sensor-1-via-relay",
+    ...readCredential(homePaths(keysDir), "door-sensor-1"),
+    reconnectPeriodMs: 0,
+  });
+  await relayed.close();
   const sensor2 = home2.runSensor(scale.legitMessages, scale.intervalMs);
   const attack2 = await runSecureAttacks({
     classes: SECURE_ATTACK_CLASSES,
     attempts: scale.secureAttempts,
+    probeAttempts: Math.min(scale.secureAttempts, DEMO_PROBE_ATTEMPTS),
     topic: SECURE_TOPIC,
     captureTimeoutMs: 10_000,
     captureCount: 3,
@@ -164,10 +180,12 @@ export async function runDemo(
     log: log2.forRole("attacker"),
     transport: attackerT2,
     connect: (o) => home2.connect({ ...o, reconnectPeriodMs: 0, connectTimeoutMs: 2000 }),
+    openStream: () => openBrokerStream(home2.url),
+    relay,
     ...knowledge,
     restartVictim: () => home2.restartActuator(),
     signal: deps.signal,
-  });
+  }).finally(() => relay.close());
   const sent2 = await sensor2;
   await settle(home2.actuator, sent2.sent, 10_000, clock);
   await clock.sleep(200);
@@ -176,11 +194,12 @@ export async function runDemo(
   await home2.close();
   log2.close();
   // The same count the report's attack table adds up: every attempt of every class, whether it reached the
-  // actuator's topic or was refused by the broker first.
-  const active = attack2.sent + attack2.refused;
+  // actuator's topic, was refused by the broker first, or (a probe) worked.
+  const active = attack2.sent + attack2.refused + attack2.succeeded;
   progress(
     `Phase II  ${attack2.captured + active} attack attempts: ${attack2.captured} messages eavesdropped, ` +
-      `${active} active (${attack2.sent} published, ${attack2.refused} refused by the broker at login or by ACL)`,
+      `${active} active (${attack2.sent} published, ${attack2.refused} refused by the broker, ` +
+      `${attack2.succeeded} probe(s) succeeded)`,
   );
 
   progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { clientIdTakeover, passwordGuessing, retainedPoison } from "./account.ts";
 import { aclViolation, anonymousConnect, wrongPassword } from "./broker.ts";
 import { forgedSignature, injectUnsigned, spoofOwnKey } from "./forgery.ts";
 import { downgrade, malformed } from "./format.ts";
@@ -12,6 +13,7 @@ import type { AttackRecipe } from "./recipe.ts";
 import { crossTopicReplay, replay } from "./replay.ts";
 import { badSessionKey, bitflip } from "./tamper.ts";
 import { futureTimestamp, staleTimestamp } from "./time.ts";
+import { credentialSniff, preauthOversize } from "./wire.ts";
 
 /**
  * One attack class: how it is planned and built, what it tries, and what stops it (docs/THREAT_MODEL.md).
@@ -32,7 +34,8 @@ export type AttackClassEntry = AttackRecipe & {
 };
 
 /**
- * Every Phase II attack class, by its stable name (used in logs and metrics), in the order they run.
+ * Every Phase II attack class, by its stable name (used in logs and metrics), in the order they run:
+ * envelope-level classes, then broker-level ones, then probes (an account holder's and the wire's).
  * @example
  * ```ts
  * const { description, defence } = ATTACK_CATALOGUE["bitflip"];
@@ -109,6 +112,32 @@ export const ATTACK_CATALOGUE = {
     ...aclViolation,
     description: "publishes with its own account to a topic outside its ACL",
     defence: "broker ACL: the publish is never delivered (BROKER_DENIED)",
+  },
+  "client-id-takeover": {
+    ...clientIdTakeover,
+    description: "logs in with its own password under the actuator's client id and a persistent session",
+    defence: "client id bound to its account (CLIENT_ID_NOT_OWNED; Mosquitto: use_username_as_clientid)",
+  },
+  "preauth-oversize": {
+    ...preauthOversize,
+    description: "opens an unauthenticated connection whose CONNECT announces 200 MiB and streams into it",
+    defence: "packet-size cap checked from the fixed header before login (PACKET_TOO_LARGE)",
+  },
+  "password-guessing": {
+    ...passwordGuessing,
+    description: "guesses a device's broker password as fast as the broker answers",
+    defence:
+      "password file plus a growing delay per failed login that spares the real device (NOT_AUTHORIZED)",
+  },
+  "retained-poison": {
+    ...retainedPoison,
+    description: "leaves a captured envelope as a retained message on a secure topic for later subscribers",
+    defence: "no retained messages in secure mode (RETAIN_REFUSED; Mosquitto: retain_available false)",
+  },
+  "credential-sniff": {
+    ...credentialSniff,
+    description: "relays a device's connection on the wire and reads the CONNECT's username and password",
+    defence: "TLS on every hop: the relay sees only ciphertext (NOT_READABLE)",
   },
 } satisfies Record<string, AttackClassEntry>;
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Clock } from "../../core/clock.ts";
 import {
   type EnvelopeJson,
   newEpochKey,
@@ -47,6 +48,14 @@ export interface AttackContext {
   readonly ownCredentials: { username: string; password: string };
   /** Envelopes captured on the victim topic, oldest first. */
   readonly envelopes: readonly Template[];
+  /** Wall clock and waits, for probes that watch a connection for a while. */
+  readonly clock: Clock;
+  /** Opens a fresh broker connection (probes). */
+  readonly connect: SecureAttackerDeps["connect"];
+  /** Opens a raw byte stream to the broker, when the run can (`preauth-oversize`). */
+  readonly openStream?: SecureAttackerDeps["openStream"];
+  /** The on-path relay a device was pointed at, if any (`credential-sniff`). */
+  readonly relay?: SecureAttackerDeps["relay"];
   /** Whether `restartVictimOnce` can restart anything. */
   readonly canRestartVictim: boolean;
   /** The freshest settled capture, rotating over the last `captureCount`; synthetic when none came. */
@@ -186,6 +195,10 @@ export function createAttackContext(
     randomBytes,
     dsaDomain: deps.dsaDomain,
     ownCredentials: deps.ownCredentials,
+    clock,
+    connect: deps.connect,
+    openStream: deps.openStream,
+    relay: deps.relay,
     envelopes,
     canRestartVictim: deps.restartVictim !== undefined,
     template,

@@ -22,6 +22,11 @@ export interface SecureAttackOptions {
   classes: readonly SecureAttackClass[];
   /** Attempts per class, broker-level classes included. */
   attempts: number;
+  /**
+   * Attempts per probe class (default `attempts`): each probe waits on the broker (a login backoff, a
+   * listening window), so a long run may want fewer of them.
+   */
+  probeAttempts?: number;
   /** Topic the victim listens on (default `SECURE_TOPIC`). */
   topic: string;
   /** Give up waiting for `captureCount` envelopes after this long. */
@@ -44,12 +49,30 @@ export interface SecureAttackOptions {
   timestampWindowMs?: number;
   /** Sender id assumed when nothing was captured (default `door-sensor-1`). */
   fallbackSender?: string;
+  /** The client id whose session `client-id-takeover` tries to take (default `door-actuator`). */
+  takeoverClientId?: string;
   /** Malicious publishes awaiting the broker's acknowledgement at once (default `DEFAULT_MAX_IN_FLIGHT`). */
   maxInFlight?: number;
 }
 
-/** A broker connection the attacker opens for one broker-level attempt. */
-export type AttackConnection = Pick<MqttTransport, "publish" | "close">;
+/** A broker connection the attacker opens for one broker-level attempt or probe. */
+export type AttackConnection = Pick<
+  MqttTransport,
+  "publish" | "subscribe" | "onMessage" | "onState" | "close"
+>;
+
+/** What an on-path relay read from one relayed connection (the password stays in memory, never logged). */
+export interface RelayObservation {
+  readable: boolean;
+  username?: string;
+  password?: Uint8Array;
+}
+
+/** What an on-path relay (roles/attacks/relay.ts) has read so far, as `credential-sniff` asks it. */
+export interface RelayView {
+  /** One entry per connection relayed: whether its CONNECT was readable, and what it carried. */
+  observations(): readonly RelayObservation[];
+}
 
 /** What the Phase II attacker needs from the outside world. */
 export interface SecureAttackerDeps {
@@ -60,7 +83,13 @@ export interface SecureAttackerDeps {
   /** The attacker's main connection, logged in as its own account. */
   transport: Pick<MqttTransport, "publish" | "subscribe" | "onMessage">;
   /** Opens a fresh broker connection (for broker-level attempts); rejects with a `TransportError`. */
-  connect: (opts: { username?: string; password?: string; clientId: string }) => Promise<AttackConnection>;
+  connect: (
+    opts: { username?: string; password?: string; clientId: string; clean?: boolean },
+  ) => Promise<AttackConnection>;
+  /** Opens a raw byte stream to the broker, TLS when it is `mqtts://` (for `preauth-oversize`). */
+  openStream?: () => Promise<Deno.Conn>;
+  /** An on-path relay a device was pointed at (for `credential-sniff`); without one the class is skipped. */
+  relay?: RelayView;
   /** The attacker's own broker account (for `acl-violation`, one fresh connection per attempt). */
   ownCredentials: { username: string; password: string };
   /** The actuator's RSA-OAEP public key (public in the keys directory). */

@@ -10,7 +10,7 @@ import { Log, type LogRecord } from "../../log/jsonl.ts";
 import { type MqttTransport, TransportError } from "../../transport/client.ts";
 import { sendAttack } from "../attacker.ts";
 import type { AttackConnection, SecureAttackerDeps } from "./options.ts";
-import type { AttackMessage, BrokerAttempt } from "./recipe.ts";
+import type { AttackMessage, BrokerAttempt, ProbeOutcome } from "./recipe.ts";
 
 /** Default bound on publishes awaiting their acknowledgement at once. */
 export const DEFAULT_MAX_IN_FLIGHT = 16;
@@ -55,6 +55,8 @@ export class AttackPublisher {
   sent = 0;
   /** Attempts the broker refused, as logged by `attack_refused`. */
   refused = 0;
+  /** Probes that worked, as logged by `attack_succeeded`. */
+  succeeded = 0;
   // Publishes awaiting their PUBACK: a QoS 1 round trip costs milliseconds, so a bounded window of them
   // keeps ~1000 attempts to seconds. Each settles by itself (send never rejects).
   readonly #inFlight = new Set<Promise<void>>();
@@ -75,6 +77,20 @@ export class AttackPublisher {
       ...fields,
     });
     this.refused++;
+  }
+
+  /** Logs a probe's outcome: `attack_succeeded`, or `attack_refused` with what stopped it. */
+  probeOutcome(attempt: AttemptId, expect: string, outcome: ProbeOutcome): void {
+    if (!outcome.succeeded) return this.refuse(attempt, outcome.code, { expect, ...outcome.fields });
+    this.#deps.log.event("attack_succeeded", {
+      phase: "secure",
+      class: attempt.cls,
+      variant: attempt.variant,
+      attack_id: attempt.attackId,
+      expect,
+      ...outcome.fields,
+    });
+    this.succeeded++;
   }
 
   /** Publishes one message on `transport`; a refused publish is logged, never thrown. */

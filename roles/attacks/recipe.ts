@@ -1,6 +1,7 @@
 /**
  * What an attack class is made of: a `plan` that lists its variants and a `build` that makes one attempt,
- * and what a build produces — a message for the main connection, or a broker-level attempt.
+ * and what a build produces — a message for the main connection, a broker-level attempt, or a probe that
+ * runs its own connections and judges its own outcome.
  * @module
  */
 
@@ -28,13 +29,32 @@ export interface BrokerAttempt {
   message: () => Promise<AttackMessage>;
 }
 
+/**
+ * What a probe saw: the attack worked (`succeeded`, with its evidence), or something stopped it (`code`,
+ * the broker's answer or what the attacker observed instead). Fields go into the outcome record
+ * (docs/LOG.md, `attack_succeeded` / `attack_refused`) and must never hold a secret.
+ */
+export type ProbeOutcome =
+  | { succeeded: true; fields: Record<string, unknown> }
+  | { succeeded: false; code: string; fields: Record<string, unknown> };
+
+/**
+ * One probe attempt: the defence expected to stop it (`expect`, a test oracle like `attack_sent`'s) and
+ * how to run it. Running never throws: every failure is an outcome.
+ */
+export interface ProbeAttempt {
+  expect: string;
+  run: () => Promise<ProbeOutcome>;
+}
+
 /** The variants a class can run right now, in the order attempts rotate through them. */
 export type PlanVariants = (ctx: AttackContext) => readonly string[] | Promise<readonly string[]>;
 
 /**
  * How one attack class works: `plan` lists its variants, `build` makes attempt `i` of a variant.
  * An envelope-level class builds a message for the attacker's main connection; a broker-level class
- * builds a connection attempt of its own. A new class is one recipe plus one entry in `catalogue.ts`.
+ * builds a connection attempt of its own; a probe builds an attempt that runs itself (several connections,
+ * a raw socket, a look at an on-path relay) and reports its outcome. A new class is one recipe plus one entry in `catalogue.ts`.
  * @example
  * ```ts
  * export const zeroCounter: AttackRecipe = {
@@ -58,6 +78,11 @@ export type AttackRecipe =
     level: "broker";
     plan: PlanVariants;
     build: (ctx: AttackContext, variant: string, i: number) => BrokerAttempt;
+  }
+  | {
+    level: "probe";
+    plan: PlanVariants;
+    build: (ctx: AttackContext, variant: string, i: number) => ProbeAttempt;
   };
 
 /**

@@ -40,7 +40,7 @@ export const DEFAULT_SECURE_ATTACK: SecureAttackOptions = {
 /**
  * Runs the Phase II attacks: captures `captureCount` envelopes, then sends `attempts` malicious messages
  * (or broker-level attempts) per class. Resolves with how many messages were sent, how many attempts
- * the broker refused, and how many messages were captured.
+ * the broker refused, how many probes succeeded, and how many messages were captured.
  * @example
  * ```ts
  * const result = await runSecureAttacks(
@@ -52,7 +52,7 @@ export const DEFAULT_SECURE_ATTACK: SecureAttackOptions = {
 export async function runSecureAttacks(
   options: SecureAttackOptions,
   deps: SecureAttackerDeps,
-): Promise<{ sent: number; refused: number; captured: number }> {
+): Promise<{ sent: number; refused: number; succeeded: number; captured: number }> {
   const { clock, log } = deps;
   log.event("role_started", {
     phase: "secure",
@@ -78,9 +78,22 @@ export async function runSecureAttacks(
   for (const cls of options.classes) {
     const entry: AttackClassEntry = ATTACK_CATALOGUE[cls];
     const variants = await entry.plan(ctx);
-    for (let i = 1; i <= options.attempts && !deps.signal?.aborted; i++) {
+    if (variants.length === 0) {
+      // Only probes plan nothing: what they need (an on-path relay) was not given.
+      log.event("attack_skipped", { phase: "secure", class: cls, reason: "not available in this run" });
+      continue;
+    }
+    const startedMs = clock.now();
+    let attempts = 0;
+    const limit = entry.level === "probe" ? options.probeAttempts ?? options.attempts : options.attempts;
+    for (let i = 1; i <= limit && !deps.signal?.aborted; i++) {
+      attempts++;
       const attempt = { cls, variant: variants[(i - 1) % variants.length], attackId: attackIdOf(cls, i) };
-      if (entry.level === "broker") {
+      if (entry.level === "probe") {
+        await publisher.drain();
+        const probe = entry.build(ctx, attempt.variant, i);
+        publisher.probeOutcome(attempt, probe.expect, await probe.run());
+      } else if (entry.level === "broker") {
         // One connection at a time, after the main connection's publishes settled.
         await publisher.drain();
         await publisher.sendOnConnection(deps.connect, attempt, entry.build(ctx, attempt.variant, i));
@@ -90,11 +103,26 @@ export async function runSecureAttacks(
       }
       if (options.gapMs > 0) await clock.sleep(options.gapMs, deps.signal);
     }
+    // The rate the broker allowed (password-guessing: guesses per second under its login backoff).
+    const durationMs = Math.max(0, Math.round(clock.now() - startedMs));
+    log.event("attack_class_done", {
+      phase: "secure",
+      class: cls,
+      attempts,
+      duration_ms: durationMs,
+      attempts_per_s: durationMs > 0 ? Math.round(attempts * 1e6 / durationMs) / 1e3 : null,
+    });
   }
   await publisher.drain();
 
-  const { sent, refused } = publisher;
+  const { sent, refused, succeeded } = publisher;
   const captured = capture.capturedCount();
-  log.event("role_stopped", { reason: deps.signal?.aborted ? "signal" : "done", sent, refused, captured });
-  return { sent, refused, captured };
+  log.event("role_stopped", {
+    reason: deps.signal?.aborted ? "signal" : "done",
+    sent,
+    refused,
+    succeeded,
+    captured,
+  });
+  return { sent, refused, succeeded, captured };
 }

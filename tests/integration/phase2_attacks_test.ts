@@ -12,12 +12,14 @@ import { importRsaPublicKeyPem } from "../../crypto/rsa.ts";
 import type { LogRecord } from "../../log/jsonl.ts";
 import { SECURE_TOPIC } from "../../roles/door.ts";
 import { settle } from "../../roles/home.ts";
-import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "../../roles/secure_attacker.ts";
+import { ATTACK_CATALOGUE, runSecureAttacks, SECURE_ATTACK_CLASSES } from "../../roles/secure_attacker.ts";
 import { homePaths } from "../../store/home.ts";
 import { mosquittoAvailable } from "../../testkit/brokers.ts";
 import { credential, startTestSecureHome } from "./secure_home.ts";
 
 const ATTEMPTS = 8; // enough to rotate through every variant of every class
+/** The envelope- and broker-level classes; the probes have a test of their own (attack_probes_test.ts). */
+const CLASSES = SECURE_ATTACK_CLASSES.filter((cls) => ATTACK_CATALOGUE[cls].level !== "probe");
 
 async function attackRun(kind: "embedded" | "mosquitto") {
   const { dir, broker, writer, log, home } = await startTestSecureHome(kind, "p2-attacks");
@@ -27,7 +29,7 @@ async function attackRun(kind: "embedded" | "mosquitto") {
     const attackerT = await home.connect({ clientId: "mallory", ...mallory });
     const legit = home.runSensor(40, 25);
     const result = await runSecureAttacks({
-      classes: SECURE_ATTACK_CLASSES,
+      classes: CLASSES,
       attempts: ATTEMPTS,
       topic: SECURE_TOPIC,
       captureTimeoutMs: 5000,
@@ -80,11 +82,11 @@ function assertAllAttacksFailed(records: LogRecord[], sent: number) {
   assert.equal(published.length, sent);
 
   // Every class attempted, ATTEMPTS times.
-  for (const cls of SECURE_ATTACK_CLASSES) {
+  for (const cls of CLASSES) {
     const n = attacks.filter((r) => r.class === cls).length + refused.filter((r) => r.class === cls).length;
     assert.equal(n, ATTEMPTS, `${cls} attempted ${ATTEMPTS} times`);
   }
-  assert.ok(attacks.length + refused.length >= SECURE_ATTACK_CLASSES.length * ATTEMPTS);
+  assert.ok(attacks.length + refused.length >= CLASSES.length * ATTEMPTS);
 
   // Broker-level: refused at connect.
   for (const r of refused) assert.equal(r.code, "NOT_AUTHORIZED", `${r.class} ${r.variant}`);

@@ -41,7 +41,7 @@ async function captures(count: number): Promise<Template[]> {
 /** The variants every class plans, given what the attacker holds. */
 async function plannedVariants(
   envelopes: Template[],
-  extra: { restart: boolean; dsaDomain: boolean },
+  extra: { restart: boolean; dsaDomain: boolean; wire?: boolean },
 ): Promise<Record<string, readonly string[]>> {
   const signingKey = keys.senders[SUITE_DSA].signingKey;
   const ctx = createAttackContext(
@@ -59,6 +59,8 @@ async function plannedVariants(
       actuatorPublicKey: keys.rsaPublic,
       dsaDomain: extra.dsaDomain && signingKey.scheme === "dsa-2048" ? signingKey.key.domain : undefined,
       restartVictim: extra.restart ? () => Promise.resolve() : undefined,
+      openStream: extra.wire ? () => Promise.reject(new Error("no broker in this test")) : undefined,
+      relay: extra.wire ? { observations: () => [] } : undefined,
     },
     envelopes,
     () => Promise.resolve(),
@@ -73,7 +75,7 @@ Deno.test("attack catalogue: the class list is the table's keys, in the order th
   assert.equal(REEXPORTED_CLASSES, SECURE_ATTACK_CLASSES);
   assert.deepEqual(DEFAULT_SECURE_ATTACK.classes, SECURE_ATTACK_CLASSES);
   assert.ok(Object.isFrozen(SECURE_ATTACK_CLASSES));
-  // Envelope-level classes first, broker-level ones last: the order logs and reports have always had.
+  // Envelope-level classes first, then broker-level ones, probes last: the order logs and reports have always had.
   assert.deepEqual(SECURE_ATTACK_CLASSES.map((cls) => [cls, ATTACK_CATALOGUE[cls].level]), [
     ["replay", "envelope"],
     ["cross-topic-replay", "envelope"],
@@ -89,6 +91,11 @@ Deno.test("attack catalogue: the class list is the table's keys, in the order th
     ["anonymous-connect", "broker"],
     ["wrong-password", "broker"],
     ["acl-violation", "broker"],
+    ["client-id-takeover", "probe"],
+    ["preauth-oversize", "probe"],
+    ["password-guessing", "probe"],
+    ["retained-poison", "probe"],
+    ["credential-sniff", "probe"],
   ]);
 });
 
@@ -102,7 +109,7 @@ Deno.test("attack catalogue: every class has a plan, a build, a one-line descrip
     const entry = ATTACK_CATALOGUE[cls];
     assert.equal(typeof entry.plan, "function", cls);
     assert.equal(typeof entry.build, "function", cls);
-    assert.ok(entry.level === "envelope" || entry.level === "broker", cls);
+    assert.ok(entry.level === "envelope" || entry.level === "broker" || entry.level === "probe", cls);
     for (const text of [entry.description, entry.defence]) {
       assert.equal(typeof text, "string", cls);
       assert.ok(text.trim().length > 0 && !text.includes("\n"), `${cls}: ${JSON.stringify(text)}`);
@@ -113,7 +120,7 @@ Deno.test("attack catalogue: every class has a plan, a build, a one-line descrip
 });
 
 Deno.test("attack catalogue: with everything available, every class plans its full variant list", async () => {
-  assert.deepEqual(await plannedVariants(await captures(2), { restart: true, dsaDomain: true }), {
+  assert.deepEqual(await plannedVariants(await captures(2), { restart: true, dsaDomain: true, wire: true }), {
     "replay": ["verbatim", "after-restart"],
     "cross-topic-replay": ["verbatim"],
     "inject-unsigned": ["zero-sig", "no-sig", "empty-sig"],
@@ -148,6 +155,11 @@ Deno.test("attack catalogue: with everything available, every class plans its fu
     "anonymous-connect": ["no-credentials"],
     "wrong-password": ["random-password"],
     "acl-violation": ["denied-topic"],
+    "client-id-takeover": ["persistent-session"],
+    "preauth-oversize": ["connect-200mib"],
+    "password-guessing": ["random-guess"],
+    "retained-poison": ["captured-envelope"],
+    "credential-sniff": ["through-relay"],
   });
 });
 
@@ -156,4 +168,7 @@ Deno.test("attack catalogue: variants that need a restart, a DSA key or a second
   assert.deepEqual(planned["replay"], ["verbatim"]);
   assert.deepEqual(planned["spoof-own-key"], ["own-key", "own-identity"]);
   assert.deepEqual(planned["bad-session-key"], ["rewrapped-random"]);
+  // Without a raw stream to the broker or an on-path relay, the wire probes plan nothing and are skipped.
+  assert.deepEqual(planned["preauth-oversize"], []);
+  assert.deepEqual(planned["credential-sniff"], []);
 });

@@ -127,6 +127,9 @@ function fakeConnect() {
         session.closed = true;
         return Promise.resolve();
       },
+      subscribe: () => Promise.resolve(),
+      onMessage() {},
+      onState() {},
     });
   };
   return { connect, calls, sessions };
@@ -269,7 +272,23 @@ Deno.test("secure attacker: every Ed25519-suite attack is refused with the code 
     "stale-timestamp/minus-10min": "STALE",
   });
   assert.equal(result.sent, attempts * (MESSAGE_CLASSES.length + 1));
-  assert.equal(result.refused, attempts * 2);
+  // anonymous-connect and wrong-password, then the three account probes: the fake broker hands the
+  // takeover nothing, refuses every guess and keeps no retained message. The wire probes have no raw
+  // stream or relay here, so they are skipped.
+  assert.equal(result.refused, attempts * 2 + attempts * 3);
+  assert.equal(result.succeeded, 0);
+  const probeCodes = (
+    cls: string,
+  ) => [
+    ...new Set(records.filter((r) => r.event === "attack_refused" && r.class === cls).map((r) => r.code)),
+  ];
+  assert.deepEqual(probeCodes("client-id-takeover"), ["NO_SESSION"]);
+  assert.deepEqual(probeCodes("password-guessing"), ["NOT_AUTHORIZED"]);
+  assert.deepEqual(probeCodes("retained-poison"), ["NOT_RETAINED"]);
+  assert.deepEqual(
+    records.filter((r) => r.event === "attack_skipped").map((r) => r.class),
+    ["preauth-oversize", "credential-sniff"],
+  );
   assert.equal(result.captured, GENUINE_COUNT);
 });
 
@@ -323,6 +342,9 @@ Deno.test("secure attacker: an anonymous login the broker lets in is published a
             return Promise.resolve();
           },
           close: () => Promise.resolve(),
+          subscribe: () => Promise.resolve(),
+          onMessage() {},
+          onState() {},
         }),
       ownCredentials: OWN,
       actuatorPublicKey: rsaPublicKey,
@@ -425,5 +447,10 @@ Deno.test("secure attacker: class names are stable and in order", () => {
     "anonymous-connect",
     "wrong-password",
     "acl-violation",
+    "client-id-takeover",
+    "preauth-oversize",
+    "password-guessing",
+    "retained-poison",
+    "credential-sniff",
   ]);
 });
