@@ -5,28 +5,24 @@
  * @module
  */
 
+import { ATTACK_CATALOGUE } from "../roles/attacks/catalogue.ts";
 import { CODE_DUPLICATE, CODE_NOT_READABLE, CODE_NOT_SEEN } from "./types.ts";
 
-/** What the attacker does in each attack class (docs/LOG.md "attacker"). */
-export const ATTACK_CLASS_DESCRIPTIONS: Readonly<Record<string, string>> = {
+/** Phase I's classes (roles/attacker.ts), which the Phase II catalogue does not describe. */
+const PHASE_I_CLASS_DESCRIPTIONS: Readonly<Record<string, string>> = {
   "eavesdrop": "subscribes to the door topic and tries to read each door event it captures",
   "inject": "publishes a forged door command of its own on the door topic",
   "replay": "re-publishes a captured message byte for byte, later",
   "tamper": "changes a captured message (e.g. flips the door state) and re-publishes it",
-  "cross-topic-replay": "re-publishes a captured envelope on another door's topic",
-  "inject-unsigned": "publishes a door command with no, an empty, or a wrong-length signature",
-  "spoof-own-key":
-    "signs a door command with a key of its own, under the victim sensor's name or its own identity",
-  "forged-signature": "keeps a captured envelope but replaces its signature (random or another message's)",
-  "bitflip": "flips bits in one field of a captured envelope (ciphertext, tag, nonce, key, header)",
-  "stale-timestamp": "re-stamps a message with a time older than the freshness window",
-  "future-timestamp": "re-stamps a message with a time ahead of the freshness window",
-  "bad-session-key": "swaps the wrapped session key for a random one or one taken from another message",
-  "downgrade": "claims another protocol version or a weaker / different suite",
-  "malformed": "sends bytes that are not a well-formed envelope (truncated, wrong types, oversize)",
-  "anonymous-connect": "connects to the broker with no username and tries to publish",
-  "wrong-password": "connects to the broker as the sensor with a wrong password",
-  "acl-violation": "connects with its own valid account and publishes to a topic its ACL forbids",
+};
+
+/**
+ * What the attacker does in each attack class: Phase I's, then every Phase II class as the attack catalogue
+ * (roles/attacks/catalogue.ts, the one table of classes) describes it.
+ */
+export const ATTACK_CLASS_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  ...PHASE_I_CLASS_DESCRIPTIONS,
+  ...Object.fromEntries(Object.entries(ATTACK_CATALOGUE).map(([name, entry]) => [name, entry.description])),
 };
 
 /** The check that refused an attempt, by reason code (docs/LOG.md reason codes, plus the ones metrics adds). */
@@ -44,7 +40,13 @@ export const REASON_CODE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   BAD_CIPHERTEXT: "actuator: AES-GCM authentication of the ciphertext failed",
   OVERLOADED: "actuator: refused because its bounded queue was full",
   STATE_WRITE_FAILED: "actuator: could not record the replay counter, so it acted on nothing",
+  BAD_READING:
+    "actuator: an authentic envelope whose door reading is not one from that sender (PROTOCOL.md §9)",
   NOT_AUTHORIZED: "broker: refused the connection (no or wrong credentials)",
+  CONNECT_REFUSED: "broker: refused the connection (e.g. a client id that belongs to another account)",
+  CLOSED_BEFORE_LOGIN: "broker: closed an unauthenticated connection before it could cost memory",
+  DISCONNECTED: "broker: disconnected the client for what it sent (e.g. a retained message)",
+  NO_SESSION: "broker: gave the attacker a session of her own, never the victim's messages",
   CONNECT_FAILED: "broker: the connection failed before it was authorised",
   PUBLISH_FAILED: "broker: refused the publish itself",
   [CODE_DUPLICATE]:
@@ -73,6 +75,10 @@ export type DefenceStage = typeof DEFENCE_STAGES[number];
 
 const STAGE_OF_CODE: Readonly<Record<string, DefenceStage>> = {
   NOT_AUTHORIZED: "broker (authentication, ACL)",
+  CONNECT_REFUSED: "broker (authentication, ACL)",
+  CLOSED_BEFORE_LOGIN: "broker (authentication, ACL)",
+  DISCONNECTED: "broker (authentication, ACL)",
+  NO_SESSION: "broker (authentication, ACL)",
   CONNECT_FAILED: "broker (authentication, ACL)",
   PUBLISH_FAILED: "broker (authentication, ACL)",
   [CODE_NOT_SEEN]: "broker (authentication, ACL)",
@@ -88,6 +94,7 @@ const STAGE_OF_CODE: Readonly<Record<string, DefenceStage>> = {
   [CODE_DUPLICATE]: "replay state",
   BAD_KEY: "decryption / confidentiality",
   BAD_CIPHERTEXT: "decryption / confidentiality",
+  BAD_READING: "decryption / confidentiality",
   [CODE_NOT_READABLE]: "decryption / confidentiality",
 };
 
@@ -106,7 +113,7 @@ export function defenceStage(code: string): DefenceStage {
  * What an attack class does; a fixed sentence for a class the glossary does not know (a newer log).
  * @example
  * ```ts
- * describeAttackClass("replay"); // "re-publishes a captured message byte for byte, later"
+ * describeAttackClass("inject"); // "publishes a forged door command of its own on the door topic"
  * ```
  */
 export function describeAttackClass(name: string): string {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readHomeCa } from "../store/tls.ts";
 import { join } from "node:path";
 import { writeReport } from "../metrics/write.ts";
 import type { Clock } from "../core/clock.ts";
@@ -152,10 +153,13 @@ export async function runDemo(
   });
   const attackerT2 = await home2.connect({ clientId: "mallory", ...knowledge.ownCredentials });
   // The attacker on the wire: one sensor connection goes through a relay in front of the broker. The
-  // demo's broker has no TLS listener, so `credential-sniff` reads that login.
+  // home speaks TLS end to end (the sensor verifies the broker against the home's CA through the relay), so
+  // `credential-sniff` sees only ciphertext.
+  const homeCa = readHomeCa(homePaths(keysDir));
   const relay = startRelay({ target: { hostname: "127.0.0.1", port: Number(new URL(home2.url).port) } });
   const relayed = await connectMqtt({
-    url: `mqtt://127.0.0.1:${relay.port}`,
+    url: `${new URL(home2.url).protocol}//127.0.0.1:${relay.port}`,
+    ca: homeCa,
     clientId: "door-sensor-1-via-relay",
     ...readCredential(homePaths(keysDir), "door-sensor-1"),
     reconnectPeriodMs: 0,
@@ -180,7 +184,7 @@ export async function runDemo(
     log: log2.forRole("attacker"),
     transport: attackerT2,
     connect: (o) => home2.connect({ ...o, reconnectPeriodMs: 0, connectTimeoutMs: 2000 }),
-    openStream: () => openBrokerStream(home2.url),
+    openStream: () => openBrokerStream(home2.url, homeCa),
     relay,
     ...knowledge,
     restartVictim: () => home2.restartActuator(),

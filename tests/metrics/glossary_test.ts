@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { REASON_CODES } from "../../crypto/envelope.ts";
+import { ATTACK_CATALOGUE } from "../../roles/attacks/catalogue.ts";
+import { RECEIVER_REASON_CODES } from "../../roles/secure_actuator.ts";
 import {
   ATTACK_CLASS_DESCRIPTIONS,
   DEFENCE_STAGES,
@@ -30,4 +32,13 @@ Deno.test("unknown classes and codes get a fixed sentence and the stage 'other',
   assert.match(describeReasonCode("NEW_CODE"), /not described/);
   assert.equal(defenceStage("NEW_CODE"), "other");
   assert.equal(DEFENCE_STAGES.length <= 8, true, "eight colours of the palette suffice");
+});
+
+Deno.test("every Phase II class and every code the receiver can answer is described", () => {
+  for (const name of Object.keys(ATTACK_CATALOGUE)) {
+    assert.doesNotMatch(describeAttackClass(name), /not described/, name);
+  }
+  for (const code of RECEIVER_REASON_CODES) {
+    assert.doesNotMatch(describeReasonCode(code), /not described/, code);
+  }
 });
