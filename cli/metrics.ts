@@ -87,10 +87,17 @@ Lines that are not log records are counted and skipped, never fatal.`,
     const logs = flags.log;
     const outDir = flags.out;
     for (const path of logs) {
+      let info: Deno.FileInfo;
       try {
-        if (!(await Deno.stat(path)).isFile) throw new Error();
-      } catch {
-        throw new UsageError(`cannot read --log ${path}`);
+        info = await Deno.stat(path);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new UsageError(
+          `--log ${path}: cannot read it: ${reason} (give a JSON Lines file a role wrote)`,
+        );
+      }
+      if (!info.isFile) {
+        throw new UsageError(`--log ${path}: not a regular file (give a JSON Lines file a role wrote)`);
       }
     }
     let benchTable: BenchTable | undefined;
