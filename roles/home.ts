@@ -172,14 +172,14 @@ export async function startSecureHome(
     async restartActuator() {
       await current.actuator.idle();
       await current.transport.close();
-      current.wiring.close();
+      await current.wiring.close();
       log.forRole("actuator").event("role_stopped", { reason: "restart", ...current.actuator.stats });
       current = await startSecureActuator();
     },
     async close() {
       await current.actuator.idle();
       await Promise.all([current.transport.close(), sensorT.close()]);
-      current.wiring.close();
+      await current.wiring.close();
       sensor.close();
       await embedded?.close();
     },
