@@ -26,8 +26,10 @@ export interface SecureHomeIds {
   keysDir: string;
   sensorId: string;
   actuatorId: string;
-  /** Replay database path (default: the home's). */
+  /** Replay database path (default: the home's, which keygen made). */
   replayDb?: string;
+  /** Create the replay database if it is missing (the actuator's `--init-state`). */
+  initState?: boolean;
 }
 
 /** A running home; `close` stops everything it started. */
@@ -134,6 +136,7 @@ export async function startSecureHome(
         keysDir: ids.keysDir,
         actuatorId: ids.actuatorId,
         replayDb: ids.replayDb,
+        initState: ids.initState,
         windowMs: options.windowMs,
       },
       { clock, log: actuatorLog },
