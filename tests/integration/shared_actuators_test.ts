@@ -280,3 +280,10 @@ Deno.test("keygen --actuator-accounts 3: accounts door-actuator, -2, -3 with rea
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("load --share on the embedded broker: one line saying it has no shared subscriptions, exit 2", async () => {
+  const { code, stderr } = await runSecmqtt(["load", "--share", "--actuators", "2"]);
+  assert.equal(code, 2, stderr);
+  assert.equal(stderr.trim().split("\n").length, 1, stderr);
+  assert.match(stderr, /--share needs --broker mqtt:\/\//);
+});
