@@ -10,7 +10,7 @@ import { INSECURE_TOPIC, SECURE_TOPIC_FILTER } from "../roles/door.ts";
 import { DEFAULT_ACTUATOR_ID } from "../store/home.ts";
 import { defineCommand } from "./command.ts";
 import { CONNECTION_FLAGS, connectionFromFlags, openLogFromFlags } from "./common.ts";
-import { flag } from "./flags.ts";
+import { flag, UsageError } from "./flags.ts";
 import { connectRole, untilAborted } from "./runtime.ts";
 import { SECURE_IDENTITY_FLAGS, secureActuatorSetup, withHomeCredentials } from "./secure_setup.ts";
 
@@ -32,9 +32,20 @@ export const ACTUATOR_FLAGS = {
     defaultText: `${INSECURE_TOPIC}, or ${SECURE_TOPIC_FILTER} with --secure`,
   }),
   state: flag.string({
-    placeholder: "FILE",
-    help: "--secure: replay database",
-    defaultText: "<keys>/<id>.replay.sqlite",
+    placeholder: "FILE|URL",
+    help: "--secure: replay state: a SQLite file (several processes on one machine may share it) or a " +
+      "postgres://USER@HOST/DB URL (instances on several machines); password from PGPASSWORD",
+    defaultText: "<keys>/<id>.replay.sqlite, made by keygen",
+  }),
+  "init-state": flag.boolean({
+    requires: ["secure"],
+    help: "--secure: create the replay state if it is missing (else a missing state stops the actuator)",
+  }),
+  share: flag.string({
+    placeholder: "GROUP",
+    requires: ["secure"],
+    help: "--secure: subscribe through $share/GROUP/<topic>, so the broker spreads messages over every " +
+      "instance of GROUP (Mosquitto, EMQX, HiveMQ; not the embedded broker)",
   }),
   "window-ms": flag.int({
     placeholder: "MS",
@@ -72,14 +83,18 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
   flags: ACTUATOR_FLAGS,
   async run(flags, io) {
     const secure = flags.secure;
-    const topic = flags.topic ?? (secure ? SECURE_TOPIC_FILTER : INSECURE_TOPIC);
+    const filter = flags.topic ?? (secure ? SECURE_TOPIC_FILTER : INSECURE_TOPIC);
+    const topic = flags.share === undefined ? filter : sharedFilter(flags.share, filter);
     const batchMs = flags["batch-ms"];
     const actuatorId = flags.id;
     const given = await connectionFromFlags(flags);
     // Secure: a stable client id and a persistent session, so QoS 1 messages wait at the broker while
-    // the actuator restarts (they are then checked against the replay database like any other).
+    // the actuator restarts (they are then checked against the replay database like any other). An
+    // instance with its own account (-u door-actuator-2) takes that account's password from the home and
+    // its name as client id, which the broker's client-id rule (auth/client_id.ts) gives to it alone.
+    const account = given.username ?? actuatorId;
     const conn = secure
-      ? { ...withHomeCredentials(given, flags, actuatorId), clientId: given.clientId ?? actuatorId }
+      ? { ...withHomeCredentials(given, flags, account), clientId: given.clientId ?? account }
       : given;
     const log = openLogFromFlags(flags, "actuator");
     const setup = secure
@@ -88,6 +103,7 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
         log,
         clock: systemClock,
         batchMs,
+        initState: flags["init-state"],
       })
       : undefined;
     const transport = await connectRole(conn, "actuator", { clean: !secure }, { io, log });
@@ -109,10 +125,24 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
       await actuator.idle();
       log.event("role_stopped", { reason: "signal", ...actuator.stats });
     } finally {
-      setup?.close();
+      await setup?.close();
       await transport.close();
       log.close();
     }
     return 0;
   },
 });
+
+/**
+ * The MQTT 5 / Mosquitto shared-subscription filter: `$share/<group>/<filter>`.
+ * @example
+ * ```ts
+ * sharedFilter("doors", "home/secure/#"); // "$share/doors/home/secure/#"
+ * ```
+ */
+export function sharedFilter(group: string, filter: string): string {
+  if (group === "" || /[/+#]/.test(group)) {
+    throw new UsageError(`--share ${JSON.stringify(group)}: a group name cannot be empty or hold / + #`);
+  }
+  return `$share/${group}/${filter}`;
+}

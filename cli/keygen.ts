@@ -40,6 +40,13 @@ export const KEYGEN_FLAGS = {
     help: "another DNS name or IP address of the broker for its TLS certificate; repeat for several",
     defaultText: "localhost and 127.0.0.1 only",
   }),
+  "actuator-accounts": flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 64,
+    default: 1,
+    help: "broker accounts for N actuator instances (--share): ID, ID-2 … ID-N, each with its own password",
+  }),
   force: flag.boolean({ help: "replace an existing home" }),
   revoke: flag.string({ placeholder: "SENSOR_ID", help: "mark SENSOR_ID revoked in DIR/trust.json" }),
 };
@@ -52,7 +59,8 @@ export const keygenCommand = defineCommand({
     `Creates a secure home in DIR (--out): a signing key per sensor (DSA-2048/SHA-256 by default, or
 Ed25519), the actuator's RSA-OAEP-2048 key, trust.json, and broker credentials: a Mosquitto password file
 (passwd, $7$ PBKDF2-SHA512 as mosquitto_passwd writes it), an ACL file (acl) that gives each device only its
-topics, and credentials/<user>.password. Private keys and passwords are mode 0600.
+topics, and credentials/<user>.password. Private keys and passwords are mode 0600. It also creates the
+actuator's replay database (<id>.replay.sqlite): the actuator refuses to start without it.
 
 TLS: a certificate authority of the home (tls/ca.crt; its key is not kept) and the broker's certificate
 (tls/broker.crt, tls/broker.key 0600) for localhost, 127.0.0.1 and every --broker-host. And mosquitto.conf:
@@ -83,6 +91,7 @@ With --revoke SENSOR_ID it only marks that sender revoked in DIR/trust.json.`,
       actuatorId: flags.actuator,
       suite: SUITE_BY_NAME[flags.suite],
       attacker: flags.attacker,
+      actuatorAccounts: flags["actuator-accounts"],
       force: flags.force,
       dsaDomain: paramsFile ? readDomainFile(paramsFile) : undefined,
       brokerHosts: flags["broker-host"],

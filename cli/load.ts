@@ -22,6 +22,7 @@ import { startBroker } from "../transport/broker.ts";
 import { readHomeCa } from "../store/tls.ts";
 import { EPOCH_MAX_MESSAGES } from "../crypto/envelope.ts";
 import { DEFAULT_BATCH_DELAY_MS } from "../roles/commit_batcher.ts";
+import { measureVerifyMs } from "../roles/verify_baseline.ts";
 import { defineCommand } from "./command.ts";
 import { openLogFromFlags } from "./common.ts";
 import { flag, UsageError } from "./flags.ts";
@@ -107,6 +108,18 @@ export const LOAD_FLAGS = {
     placeholder: "FILE",
     help: "append the actuator's and the load's JSONL events to FILE",
   }),
+  actuators: flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 16,
+    default: 1,
+    requires: ["share"],
+    help: "run N actuator instances (accounts door-actuator, door-actuator-2 …) sharing one replay file",
+  }),
+  share: flag.boolean({
+    help: "the actuators subscribe through $share/load/… (needs --broker mqtt:// of Mosquitto or another " +
+      "broker with shared subscriptions); reports each instance's share",
+  }),
   json: flag.boolean({ help: "print the summary as one JSON object instead of the table" }),
 };
 
@@ -145,6 +158,14 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
       );
     }
 
+    const instances = flags.actuators;
+    if (flags.share && brokerFlag === "embedded") {
+      throw new UsageError(
+        "--share needs --broker mqtt://host:port of a broker with shared subscriptions (Mosquitto); " +
+          "the embedded broker (aedes 1.2) has none",
+      );
+    }
+
     const run = Deno.env.get("SECMQTT_RUN") ?? newRunId();
     const givenKeys = flags.keys;
     const keysDir = givenKeys ?? await Deno.makeTempDir({ prefix: "secmqtt-load-" });
@@ -168,6 +189,7 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
           actuatorId: DEFAULT_ACTUATOR_ID,
           suite: SUITE_BY_NAME[suiteName],
           force: false,
+          actuatorAccounts: instances,
         });
         io.err(
           `created a home of ${sensorCount} ${suiteName} sensors in ${
@@ -196,8 +218,23 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
         brokerUrl = broker.url;
       }
 
-      const actuator = await spawnActuator({ keysDir, brokerUrl, logPath, batchMs, run });
-      cleanups.unshift(() => actuator.stop());
+      const children: ActuatorChild[] = [];
+      for (let i = 0; i < instances; i++) {
+        const child = await spawnActuator({
+          keysDir,
+          brokerUrl,
+          // One log per instance, so each one's share can be told apart.
+          logPath: i === 0 ? logPath : `${logPath}.actuator-${i + 1}`,
+          batchMs,
+          run,
+          account: i === 0 ? undefined : `${DEFAULT_ACTUATOR_ID}-${i + 1}`,
+          share: flags.share ? "load" : undefined,
+        });
+        cleanups.unshift(() => child.stop());
+        if (i > 0) cleanups.push(() => Deno.remove(`${logPath}.actuator-${i + 1}`));
+        children.push(child);
+      }
+      const actuator = instances === 1 ? children[0] : combineActuators(children);
       const ownCpuAtStart = cpuMsOf(Deno.pid);
       const summary = await runLoad({
         keysDir,
@@ -220,13 +257,21 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
         progress: io.isTerminal ? (line) => io.err(line) : undefined,
       });
       const ownCpu = cpuMsOf(Deno.pid);
+      // The yardstick, measured after the run (so it does not compete with it) on the same machine.
+      const verifyMs = await measureVerifyMs(keysDir, sensorIds[0], DEFAULT_ACTUATOR_ID);
       const setting = {
         broker: brokerFlag,
         batchMs,
         loadCpuS: ownCpu === undefined || ownCpuAtStart === undefined
           ? undefined
           : Math.round(ownCpu - ownCpuAtStart) / 1000,
+        verifyMs: Math.round(verifyMs * 1000) / 1000,
+        efficiency: summary.acceptedPerActuatorCpuS === undefined
+          ? undefined
+          : Math.round(summary.acceptedPerActuatorCpuS * verifyMs) / 1000,
       };
+      const shares = instances === 1 ? undefined : children.map((c) => c.accepted());
+      if (shares) Object.assign(setting, { shares });
       if (flags.json) io.out(JSON.stringify({ ...summary, ...setting }));
       else for (const line of formatLoadTable(summary, setting)) io.out(line);
       return summary.unanswered === 0 && summary.publishFailures === 0 ? 0 : 1;
@@ -255,7 +300,14 @@ function exists(path: string): boolean {
  */
 export function formatLoadTable(
   s: LoadSummary,
-  setting: { broker: string; batchMs?: number; loadCpuS?: number },
+  setting: {
+    broker: string;
+    batchMs?: number;
+    loadCpuS?: number;
+    verifyMs?: number;
+    efficiency?: number;
+    shares?: number[];
+  },
 ): string[] {
   const suite = s.suite.endsWith("ed25519") ? "ed25519" : "dsa";
   const rejects = Object.entries(s.rejectsByCode).sort(([a], [b]) => a.localeCompare(b));
@@ -289,6 +341,16 @@ export function formatLoadTable(
         : `${s.actuatorCpuS.toFixed(1)} s (${s.acceptedPerActuatorCpuS?.toFixed(0)} accepted per CPU-second)`,
     ],
   ];
+  if (setting.shares !== undefined) {
+    rows.push(["accepted per instance", setting.shares.join(" / ")]);
+  }
+  if (setting.verifyMs !== undefined) {
+    rows.push([
+      "verify / efficiency",
+      `${setting.verifyMs.toFixed(3)} ms per ${suite} verify (median, this process); accepted per ` +
+      `actuator CPU-s × verify s = ${setting.efficiency?.toFixed(2) ?? "n/a"}`,
+    ]);
+  }
   if (setting.loadCpuS !== undefined) {
     const where = setting.broker === "embedded" ? "sensors + embedded broker" : "sensors";
     rows.push([`${where} CPU`, `${setting.loadCpuS.toFixed(1)} s (this process)`]);
@@ -300,6 +362,8 @@ export function formatLoadTable(
 /** The actuator child process, observed through its log file and /proc. */
 export interface ActuatorChild extends ObservedActuator {
   pid: number;
+  /** Messages this instance acted on, among the events read so far. */
+  accepted(): number;
   /** SIGTERM, and wait until it is gone. */
   stop(): Promise<void>;
 }
@@ -318,13 +382,20 @@ export async function spawnActuator(options: {
   logPath: string;
   batchMs?: number;
   run: string;
+  /** Broker account of this instance (default: the actuator's own). */
+  account?: string;
+  /** Shared-subscription group (`--share`). */
+  share?: string;
 }): Promise<ActuatorChild> {
   const main = new URL("../main.ts", import.meta.url).pathname;
   const config = new URL("../deno.json", import.meta.url).pathname;
+  // Profiling hook: SECMQTT_ACTUATOR_V8_FLAGS=--prof writes a V8 tick log of the actuator (docs/SCALING.md).
+  const v8Flags = Deno.env.get("SECMQTT_ACTUATOR_V8_FLAGS");
   const args = [
     "run",
     "--allow-all",
     "--quiet",
+    ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
     "--config",
     config,
     main,
@@ -336,6 +407,10 @@ export async function spawnActuator(options: {
     options.brokerUrl,
     "--log",
     options.logPath,
+    // A home made before keygen created the replay state has none yet: load may make it.
+    "--init-state",
+    ...(options.account === undefined ? [] : ["-u", options.account]),
+    ...(options.share === undefined ? [] : ["--share", options.share]),
     ...(options.batchMs === undefined ? [] : ["--batch-ms", String(options.batchMs)]),
   ];
   const child = new Deno.Command(Deno.execPath(), {
@@ -384,11 +459,14 @@ export async function spawnActuator(options: {
     await systemClock.sleep(20);
   }
   const cpuAtStart = cpuMsOf(child.pid);
+  let accepted = 0;
   return {
     pid: child.pid,
+    accepted: () => accepted,
     async readEvents() {
       const events = buffered.splice(0);
       for (const e of await tail.read()) if (e.role === "actuator") events.push(e);
+      accepted += events.filter((e) => e.event === "action").length;
       return events;
     },
     usage() {
@@ -467,4 +545,29 @@ function cpuMsOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Several actuator instances seen as one: their events together, their CPU time summed, the largest
+ * peak RSS.
+ * @example
+ * ```ts
+ * const actuator = combineActuators([first, second]);
+ * ```
+ */
+export function combineActuators(children: readonly ObservedActuator[]): ObservedActuator {
+  return {
+    async readEvents() {
+      return (await Promise.all(children.map((c) => c.readEvents()))).flat();
+    },
+    usage() {
+      const usages = children.map((c) => c.usage());
+      const cpu = usages.map((u) => u.cpuMs);
+      const rss = usages.map((u) => u.peakRssKiB);
+      return {
+        cpuMs: cpu.some((ms) => ms === undefined) ? undefined : cpu.reduce((a, b) => a! + b!, 0),
+        peakRssKiB: rss.some((k) => k === undefined) ? undefined : Math.max(...rss as number[]),
+      };
+    },
+  };
 }

@@ -1,8 +1,8 @@
 /**
  * Phase II flags for the CLI roles: turns `--keys`, `--actuator`, `--state` and the role's options into
  * the typed arguments of roles/secure_wiring.ts, which reads the home made by `secmqtt keygen` and builds
- * the sealer and opener the roles run with. Missing or unreadable files surface as one-line errors
- * (exit 2); corrupt state as exit 1.
+ * the sealer and opener the roles run with. Missing or unreadable files, and a missing replay state,
+ * surface as one-line errors (exit 2); corrupt state as exit 1.
  * @module
  */
 
@@ -48,7 +48,8 @@ export function withHomeCredentials(
   values: SecureFlagValues,
   username: string,
 ): ConnectionOptions {
-  if (conn.username !== undefined) return conn;
+  // A username given without a password (an actuator instance's -u door-actuator-2) is looked up too.
+  if (conn.username !== undefined && (conn.username !== username || conn.password !== undefined)) return conn;
   const own = findCredential(homePaths(keysDir(values)), username);
   if (own === undefined) return conn; // no such account: connect as given (the broker decides)
   return { ...conn, username, password: conn.password ?? own.password };
@@ -77,9 +78,10 @@ export async function secureSensorSetup(
 }
 
 /**
- * Actuator-side Phase II setup: RSA private key, trust list, replay database, key cache, and with
- * `batchMs` a group-commit batcher for the replay database.
- * A corrupt replay database throws (the actuator refuses to start; the file is left untouched).
+ * Actuator-side Phase II setup: RSA private key, trust list, replay state (`--state`: a SQLite file or a
+ * `postgres://` URL), key cache, and with `batchMs` a group-commit batcher for it.
+ * A corrupt replay state throws (the actuator refuses to start; the file is left untouched); so does a
+ * missing one unless `initState`.
  * @example
  * ```ts
  * const setup = await secureActuatorSetup(flags.values, "door-actuator", { windowMs: 30_000, log, clock });
@@ -88,8 +90,8 @@ export async function secureSensorSetup(
 export async function secureActuatorSetup(
   values: SecureFlagValues,
   actuatorId: string,
-  options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
-): Promise<{ open: MessageOpener; close(): void }> {
+  options: { windowMs: number; log: Log; clock: Clock; batchMs?: number; initState?: boolean },
+): Promise<{ open: MessageOpener; close(): Promise<void> }> {
   return await wireSecureActuator(
     {
       keysDir: keysDir(values),
@@ -97,6 +99,7 @@ export async function secureActuatorSetup(
       replayDb: values.state,
       windowMs: options.windowMs,
       batchMs: options.batchMs,
+      initState: options.initState,
     },
     { clock: options.clock, log: options.log },
   );

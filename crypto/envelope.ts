@@ -630,6 +630,11 @@ export interface OpenDeps {
   readonly recipientPrivateKey: CryptoKey;
   /** Accepted |ts − now|, default {@link TIMESTAMP_WINDOW_MS}. */
   readonly timestampWindowMs?: number;
+  /**
+   * Envelopes with `ts` below this are `STALE` whatever the window says: the creation time of the replay
+   * state, which knows no counter from before it (§8.3). Default: no such floor.
+   */
+  readonly notBeforeMs?: number;
   /** Cache of unwrapped epoch keys; without it every envelope costs one RSA private operation. */
   readonly keyCache?: EpochKeyCache;
   /** High-resolution clock for stage timings (e.g. `() => performance.now()`); timings are 0 without it. */
@@ -872,6 +877,10 @@ export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Pr
   if (env.ts < now - windowMs) {
     stages.parse = lap();
     return fail("STALE", `ts is ${now - env.ts} ms old, the window is ${windowMs} ms`);
+  }
+  if (deps.notBeforeMs !== undefined && env.ts < deps.notBeforeMs) {
+    stages.parse = lap();
+    return fail("STALE", `ts is ${deps.notBeforeMs - env.ts} ms older than the replay state`);
   }
   if (env.ts > now + windowMs) {
     stages.parse = lap();

@@ -1,7 +1,7 @@
 /**
  * Group commit for the actuator's replay state: counters that passed every other check wait a few
  * milliseconds for company, then are recorded together with one durable `acceptBatch` transaction (one
- * fsync), and only then does each waiting message learn its outcome. Nothing is acted on before its
+ * fsync, or one PostgreSQL transaction), and only then does each waiting message learn its outcome. Nothing is acted on before its
  * counter is on stable storage; the disk sees one sync per batch instead of one per message.
  *
  * Items are applied in the order they were submitted, so a sender's counters must be submitted in the
@@ -71,7 +71,10 @@ export class CommitBatcher {
   #batch: Pending[] = [];
   /** Aborts the delay of the open batch when it fills up or is flushed. */
   #timer: AbortController | undefined;
-  #committing: Promise<void> | undefined;
+  /** The open batch's delay, until it hands the batch to the writer. */
+  #waiting: Promise<void> | undefined;
+  /** The last batch handed to the store; each write starts after the one before it finished. */
+  #writing: Promise<void> = Promise.resolve();
   /** Live counts. */
   readonly stats: CommitBatcherStats = { batches: 0, items: 0, largest: 0 };
 
@@ -117,35 +120,55 @@ export class CommitBatcher {
    * ```
    */
   async flush(): Promise<void> {
-    this.#timer?.abort();
-    while (this.#committing || this.#batch.length > 0) {
-      if (this.#committing) await this.#committing;
-      else this.#commit();
+    for (;;) {
+      this.#timer?.abort();
+      if (this.#waiting) {
+        await this.#waiting;
+        continue;
+      }
+      if (this.#batch.length > 0) {
+        this.#commit();
+        continue;
+      }
+      const tail = this.#writing;
+      await tail;
+      if (tail === this.#writing && this.#batch.length === 0 && !this.#waiting) return;
     }
   }
 
   #startTimer(): void {
     const timer = new AbortController();
     this.#timer = timer;
-    this.#committing = (async () => {
+    let waiting: Promise<void> | undefined = undefined;
+    waiting = (async () => {
       // Waits for the delay, or less when the batch fills up or is flushed (abort ends the sleep early).
       await this.#deps.clock.sleep(this.#maxDelayMs, timer.signal);
+      if (this.#waiting === waiting) this.#waiting = undefined;
       this.#commit();
     })();
+    this.#waiting = waiting;
   }
 
   #commit(): void {
     const batch = this.#batch;
     this.#batch = [];
     this.#timer = undefined;
-    this.#committing = undefined;
     if (batch.length === 0) return;
     this.stats.batches++;
     this.stats.items += batch.length;
     this.stats.largest = Math.max(this.stats.largest, batch.length);
+    // Batches are written one after another, never side by side: a store that answers asynchronously
+    // (PostgreSQL) must see a sender's counters in the order they arrived, and one connection holds one
+    // transaction at a time.
+    this.#writing = this.#writing.then(() => this.#write(batch));
+  }
+
+  async #write(batch: Pending[]): Promise<void> {
     let results;
     try {
-      results = this.#deps.replay.acceptBatch(batch.map(({ sender, counter }) => ({ sender, counter })));
+      results = await this.#deps.replay.acceptBatch(
+        batch.map(({ sender, counter }) => ({ sender, counter })),
+      );
     } catch (error) {
       // Never act without recording: the whole batch is refused, and says why.
       const detail = error instanceof Error ? error.message : String(error);

@@ -32,8 +32,10 @@ export interface SecureHomeIds {
   keysDir: string;
   sensorId: string;
   actuatorId: string;
-  /** Replay database path (default: the home's). */
+  /** Replay database path (default: the home's, which keygen made). */
   replayDb?: string;
+  /** Create the replay database if it is missing (the actuator's `--init-state`). */
+  initState?: boolean;
 }
 
 /** A running home; `close` stops everything it started. */
@@ -148,6 +150,7 @@ export async function startSecureHome(
         keysDir: ids.keysDir,
         actuatorId: ids.actuatorId,
         replayDb: ids.replayDb,
+        initState: ids.initState,
         windowMs: options.windowMs,
       },
       { clock, log: actuatorLog },
@@ -189,14 +192,14 @@ export async function startSecureHome(
       // a message that arrived between "idle" and the disconnect would otherwise meet a closed store.
       await current.transport.close();
       await current.actuator.idle();
-      current.wiring.close();
+      await current.wiring.close();
       log.forRole("actuator").event("role_stopped", { reason: "restart", ...current.actuator.stats });
       current = await startSecureActuator();
     },
     async close() {
       await Promise.all([current.transport.close(), sensorT.close()]);
       await current.actuator.idle();
-      current.wiring.close();
+      await current.wiring.close();
       sensor.close();
       await embedded?.close();
     },

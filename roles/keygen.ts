@@ -17,6 +17,7 @@ import { exportSigningKeyPem, exportVerifyingKeyPem, generateSignatureKeyPair } 
 import { homePaths } from "../store/home.ts";
 import { currentUserName, writeHomeTls } from "../store/tls.ts";
 import { isIpAddress } from "../crypto/x509.ts";
+import { ReplayStore } from "../store/replay.ts";
 import { KeyFileError, readKeyFileText, writePublicFile, writeSecretFile } from "../store/keyfiles.ts";
 import {
   addSender,
@@ -49,6 +50,11 @@ export interface HomeOptions {
    * localhost and 127.0.0.1.
    */
   brokerHosts?: readonly string[];
+  /**
+   * Broker accounts for the actuator's instances behind a shared subscription (default 1): `<id>`,
+   * `<id>-2` … `<id>-N`, each with the actuator's read rights and its own password.
+   */
+  actuatorAccounts?: number;
 }
 
 /** What {@link createHome} wrote. */
@@ -84,10 +90,16 @@ export class HomeIdError extends SecmqttError {
  * checkHomeIds({ sensors: ["../escaped"], actuatorId: "door-actuator" }); // throws HomeIdError
  * ```
  */
-export function checkHomeIds(ids: Pick<HomeOptions, "sensors" | "actuatorId" | "attacker">): void {
+export function checkHomeIds(
+  ids: Pick<HomeOptions, "sensors" | "actuatorId" | "attacker" | "actuatorAccounts">,
+): void {
   const named: [flag: string, id: string][] = [
     ...ids.sensors.map((id): [string, string] => ["--sensor", id]),
     ["--actuator", ids.actuatorId],
+    ...extraActuatorAccounts(ids.actuatorId, ids.actuatorAccounts).map((id): [string, string] => [
+      "--actuator-accounts",
+      id,
+    ]),
     ...(ids.attacker !== undefined ? [["--attacker", ids.attacker] as [string, string]] : []),
   ];
   const seen = new Map<string, string>();
@@ -132,6 +144,19 @@ export function checkBrokerHosts(hosts: readonly string[]): void {
   }
 }
 
+/**
+ * The broker accounts of an actuator's further instances: `<id>-2` … `<id>-N` (the first instance is
+ * `<id>` itself). Each lies in `<id>`'s client-id namespace only by prefix, and is an account of its own,
+ * so auth/client_id.ts gives `<id>-2` (and its `<id>-2-…` ids) to that instance alone.
+ * @example
+ * ```ts
+ * extraActuatorAccounts("door-actuator", 3); // ["door-actuator-2", "door-actuator-3"]
+ * ```
+ */
+export function extraActuatorAccounts(actuatorId: string, count = 1): string[] {
+  return Array.from({ length: Math.max(0, count - 1) }, (_, i) => `${actuatorId}-${i + 2}`);
+}
+
 /** Broker password length in random bytes (base64url-encoded into the credential file). */
 export const BROKER_PASSWORD_BYTES = 24;
 
@@ -144,10 +169,18 @@ export const BROKER_PASSWORD_BYTES = 24;
  * homeAcl(["door-sensor-1"], "door-actuator", "mallory").users.length; // 3
  * ```
  */
-export function homeAcl(sensors: string[], actuatorId: string, attacker?: string): AclFile {
+export function homeAcl(
+  sensors: string[],
+  actuatorId: string,
+  attacker?: string,
+  actuatorAccounts: string[] = [],
+): AclFile {
   const users: AclFile["users"] = [
     ...sensors.map((id) => ({ username: id, rules: [{ access: "write" as const, topic: SECURE_TOPIC }] })),
-    { username: actuatorId, rules: [{ access: "read", topic: "home/secure/#" }] },
+    ...[actuatorId, ...actuatorAccounts].map((username) => ({
+      username,
+      rules: [{ access: "read" as const, topic: "home/secure/#" }],
+    })),
   ];
   if (attacker) {
     users.push({
@@ -228,6 +261,10 @@ function installHome(staging: string, out: string, outExists: boolean): void {
   }
   for (const entry of Deno.readDirSync(staging)) {
     const target = join(out, entry.name);
+    // A stale write-ahead log of the replaced replay database must not be applied to the new one.
+    if (entry.name.endsWith(".replay.sqlite")) {
+      for (const sidecar of [`${target}-wal`, `${target}-shm`]) removeIfPresent(sidecar);
+    }
     // A rename replaces a file but not a non-empty directory (credentials/ of the replaced home).
     if (entry.isDirectory && isDirectory(target)) Deno.removeSync(target, { recursive: true });
     Deno.renameSync(join(staging, entry.name), target);
@@ -268,8 +305,18 @@ async function writeHome(dir: string, installedAt: string, options: HomeOptions)
   writePublicFile(paths.publicKey(options.actuatorId), await exportRsaPublicKeyPem(rsa.publicKey), { force });
   writePublicFile(paths.trust, formatTrustList(trust), { force });
   files += 3;
+  // The actuator's replay state is made with the home, so an actuator that finds it missing knows it was
+  // lost and refuses to start (issue 11 item 5); its creation time is the floor of acceptable timestamps.
+  ReplayStore.open(paths.replayDb(options.actuatorId)).close();
+  files++;
 
-  const accounts = [...options.sensors, options.actuatorId, ...(options.attacker ? [options.attacker] : [])];
+  const extraActuators = extraActuatorAccounts(options.actuatorId, options.actuatorAccounts);
+  const accounts = [
+    ...options.sensors,
+    options.actuatorId,
+    ...extraActuators,
+    ...(options.attacker ? [options.attacker] : []),
+  ];
   const users = accounts.map((username) => ({
     username,
     password: toBase64Url(crypto.getRandomValues(new Uint8Array(BROKER_PASSWORD_BYTES))),
@@ -281,9 +328,13 @@ async function writeHome(dir: string, installedAt: string, options: HomeOptions)
   // Salted hashes, but a readable one invites offline guessing: 0600, like the keys. A Mosquitto that
   // drops to its own user needs a copy it owns (the compose stack's broker-auth service makes one).
   writeSecretFile(paths.passwd, createPasswordFile(users), { force });
-  writePublicFile(paths.acl, formatAcl(homeAcl(options.sensors, options.actuatorId, options.attacker)), {
-    force,
-  });
+  writePublicFile(
+    paths.acl,
+    formatAcl(homeAcl(options.sensors, options.actuatorId, options.attacker, extraActuators)),
+    {
+      force,
+    },
+  );
   files += 2;
   files += await writeHomeTls(paths, {
     brokerHosts: options.brokerHosts ?? [],

@@ -120,6 +120,8 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
       replay: deps.replay,
       recipientPrivateKey: deps.recipientPrivateKey,
       timestampWindowMs: deps.timestampWindowMs,
+      // The state knows no counter from before it was created: older envelopes cannot be judged fresh.
+      notBeforeMs: deps.replay.createdAtMs,
       keyCache: deps.keyCache,
       perfNow,
     });

@@ -12,7 +12,8 @@ import type { Log } from "../log/jsonl.ts";
 import { CounterStore } from "../store/counter.ts";
 import { homePaths } from "../store/home.ts";
 import { loadActuatorIdentity, loadSensorIdentities } from "../store/identity.ts";
-import { ReplayStore } from "../store/replay.ts";
+import { type ReplayState, ReplayStore } from "../store/replay.ts";
+import { isPostgresUrl, PgReplayStore } from "../store/replay_pg.ts";
 import type { MessageOpener } from "./actuator.ts";
 import { CommitBatcher } from "./commit_batcher.ts";
 import { keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
@@ -109,8 +110,13 @@ export interface SecureActuatorSpec {
   /** The home made by keygen. */
   keysDir: string;
   actuatorId: string;
-  /** Replay database (default: the home's `<actuator>.replay.sqlite`). */
+  /**
+   * Replay state: a SQLite file (default: the home's `<actuator>.replay.sqlite`, which keygen creates) or
+   * a `postgres://` URL shared by several instances.
+   */
   replayDb?: string;
+  /** Create the replay state when it is missing (`--init-state`); default: a missing state is refused. */
+  initState?: boolean;
   /** Accepted clock skew of message timestamps, ms (default {@link DEFAULT_TIMESTAMP_WINDOW_MS}). */
   windowMs?: number;
   /** Group commit: record counters in one durable transaction per `batchMs` ms (default: one per message). */
@@ -121,19 +127,33 @@ export interface SecureActuatorSpec {
 export interface SecureActuatorWiring {
   open: MessageOpener;
   /** Closes the replay database. */
-  close(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the replay state a `--state` value names: PostgreSQL for a `postgres://` URL, else a SQLite file.
+ * Without `init`, a missing state throws {@link StateError} `STATE_MISSING` (fail closed, issue 11).
+ * @example
+ * ```ts
+ * const replay = await openReplayState("keys/door-actuator.replay.sqlite", { init: false });
+ * ```
+ */
+export async function openReplayState(state: string, options: { init: boolean }): Promise<ReplayState> {
+  if (isPostgresUrl(state)) return await PgReplayStore.open(state, { init: options.init });
+  return ReplayStore.open(state, { create: options.init });
 }
 
 /**
  * Builds the secure actuator's opener: RSA private key and trust list, replay database, epoch key cache
  * sized for the home, and with `batchMs` a group-commit batcher. A private key file readable by others
  * is logged as an `error` event with `KEY_FILE_PERMISSIVE` (the actuator still starts). A corrupt replay
- * database throws: the actuator refuses to start and the file is left untouched.
+ * database throws: the actuator refuses to start and the file is left untouched; so does a missing one
+ * unless `initState` is set.
  * @example
  * ```ts
  * const actuator = await wireSecureActuator({ keysDir: "keys", actuatorId: "door-actuator" }, { clock: systemClock, log });
  * const verdict = await actuator.open("home/secure/door", payload);
- * actuator.close();
+ * await actuator.close();
  * ```
  */
 export async function wireSecureActuator(
@@ -143,7 +163,9 @@ export async function wireSecureActuator(
   const paths = homePaths(spec.keysDir);
   const { trust, recipientPrivateKey, keyMode } = await loadActuatorIdentity(paths, spec.actuatorId);
   if (!keyMode.ok) deps.log.event("error", { code: keyMode.code, detail: keyMode.detail });
-  const replay = ReplayStore.open(spec.replayDb ?? paths.replayDb(spec.actuatorId));
+  const replay = await openReplayState(spec.replayDb ?? paths.replayDb(spec.actuatorId), {
+    init: spec.initState ?? false,
+  });
   const batcher = spec.batchMs === undefined
     ? undefined
     : new CommitBatcher({ replay, clock: deps.clock }, { maxDelayMs: spec.batchMs });
@@ -157,6 +179,9 @@ export async function wireSecureActuator(
       keyCache: keyCacheFor(trust),
       batcher,
     }),
-    close: () => replay.close(),
+    close: async () => {
+      await batcher?.flush();
+      await replay.close();
+    },
   };
 }

@@ -52,8 +52,12 @@ export type StateErrorCode =
 
 /** Error of the replay state. Whoever gets one must stop acting on messages. */
 export class StateError extends CodedError<StateErrorCode> {
-  /** Exit-status kind: misuse of the store is a bug; everything else is persistent state. */
+  /**
+   * Exit-status kind: misuse of the store is a bug; a missing state is a file the user must supply (exit
+   * 2: run keygen or pass --init-state); everything else is persistent state.
+   */
   get kind(): ErrorKind {
+    if (this.code === "STATE_MISSING") return "input";
     return this.code === "STATE_BAD_ARGUMENT" || this.code === "STATE_CLOSED" ? "internal" : "state";
   }
 }
@@ -102,29 +106,39 @@ export interface ReplayState {
    * if (result.ok) actuate(); // only after the counter is recorded
    * ```
    */
-  accept(sender: string, counter: Counter): AcceptResult;
+  accept(sender: string, counter: Counter): AcceptResult | Promise<AcceptResult>;
   /**
    * Accepts many counters in one durable transaction; items are applied in order, so a later item
    * for the same sender must exceed an earlier accepted one. Returns one result per item. A write
    * failure throws and records none of them.
    * @example
    * ```ts
-   * const results = state.acceptBatch([{ sender: "a", counter: 7 }, { sender: "b", counter: 3 }]);
+   * const results = await state.acceptBatch([{ sender: "a", counter: 7 }, { sender: "b", counter: 3 }]);
    * ```
    */
-  acceptBatch(items: readonly AcceptItem[]): AcceptResult[];
+  acceptBatch(items: readonly AcceptItem[]): AcceptResult[] | Promise<AcceptResult[]>;
+  /**
+   * When the state was created, ms since the epoch (0 if unknown): an envelope older than its state
+   * cannot be judged by it (a state re-created after a loss knows none of the counters before).
+   * @example
+   * ```ts
+   * if (ts < state.createdAtMs) return { ok: false, code: "STALE" };
+   * ```
+   */
+  readonly createdAtMs: number;
   /**
    * Releases the state; later calls throw {@link StateError} `STATE_CLOSED`.
    * @example
    * ```ts
-   * state.close();
+   * await state.close();
    * ```
    */
-  close(): void;
+  close(): void | Promise<void>;
 }
 
 /** `isFresh` and `accept`, which every store derives the same way from `highest` and `acceptBatch`. */
 abstract class ReplayStateBase implements ReplayState {
+  abstract readonly createdAtMs: number;
   abstract highest(sender: string): bigint | undefined;
   abstract acceptBatch(items: readonly AcceptItem[]): AcceptResult[];
   abstract close(): void;
@@ -158,6 +172,13 @@ abstract class ReplayStateBase implements ReplayState {
 export interface ReplayStoreOptions {
   /** Open an existing store without write access (inspection); `accept` then throws `STATE_WRITE_FAILED`. */
   readOnly?: boolean;
+  /**
+   * Create the store when `path` does not exist (default true). False: a missing file is
+   * `STATE_MISSING` (the actuator without `--init-state`: keygen made the state, so its absence means loss).
+   */
+  create?: boolean;
+  /** Creation time to record in a new store, ms since the epoch (default: now). */
+  nowMs?: number;
 }
 
 /** Replay state in a SQLite file, durable on every accept. */
@@ -166,12 +187,14 @@ export class ReplayStore extends ReplayStateBase {
   readonly #path: string;
   readonly #select: StatementSync;
   readonly #upsert: StatementSync;
+  readonly #createdAtMs: number;
   #closed = false;
 
-  private constructor(db: DatabaseSync, path: string) {
+  private constructor(db: DatabaseSync, path: string, createdAtMs: number) {
     super();
     this.#db = db;
     this.#path = path;
+    this.#createdAtMs = createdAtMs;
     this.#select = db.prepare("SELECT highest FROM replay_highest WHERE sender = ?");
     this.#select.setReadBigInts(true);
     this.#upsert = db.prepare(
@@ -195,6 +218,12 @@ export class ReplayStore extends ReplayStateBase {
     const exists = pathExists(path);
     if (exists) checkHeader(path);
     else if (readOnly) throw new StateError("STATE_UNREADABLE", `replay state ${path} does not exist`);
+    else if (options.create === false) {
+      throw new StateError(
+        "STATE_MISSING",
+        `replay state ${path} does not exist: run secmqtt keygen, or create it once with --init-state`,
+      );
+    }
 
     let db: DatabaseSync;
     try {
@@ -206,7 +235,7 @@ export class ReplayStore extends ReplayStateBase {
     }
     try {
       if (exists) validate(db, path);
-      else initialise(db, path);
+      else initialise(db, path, options.nowMs ?? Date.now());
       if (!readOnly) {
         // WAL with synchronous=FULL syncs the log on every commit, so a committed accept survives
         // power loss (sqlite.org/pragma.html#pragma_synchronous).
@@ -214,13 +243,25 @@ export class ReplayStore extends ReplayStateBase {
         db.exec("PRAGMA synchronous = FULL");
       }
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      return new ReplayStore(db, path);
+      return new ReplayStore(db, path, readCreatedAt(db, path));
     } catch (error) {
       db.close();
       // Only a file this call created is removed; existing state is never touched.
       if (!exists) removeQuietly(path, `${path}-wal`, `${path}-shm`);
       throw error;
     }
+  }
+
+  /**
+   * When the store was created (its `created_at_ms` meta row), ms since the epoch; 0 for a store made
+   * before the row existed.
+   * @example
+   * ```ts
+   * store.createdAtMs; // 1796220000000
+   * ```
+   */
+  get createdAtMs(): number {
+    return this.#createdAtMs;
   }
 
   /**
@@ -305,6 +346,8 @@ export class ReplayStore extends ReplayStateBase {
 export class MemoryReplayStore extends ReplayStateBase {
   readonly #highest = new Map<string, bigint>();
   #closed = false;
+  /** No creation time: a memory store judges every envelope the window lets through. */
+  readonly createdAtMs = 0;
 
   /**
    * Highest counter accepted from `sender`, or `undefined` if none.
@@ -537,14 +580,15 @@ function validate(db: DatabaseSync, path: string): void {
   }
 }
 
-function initialise(db: DatabaseSync, path: string): void {
+function initialise(db: DatabaseSync, path: string, nowMs: number): void {
   try {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("BEGIN IMMEDIATE");
     for (const table of SCHEMA) db.exec(table.sql);
-    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('created_at_ms', ?)").run(
       String(REPLAY_SCHEMA_VERSION),
+      String(nowMs),
     );
     db.exec("COMMIT");
   } catch (error) {
@@ -553,6 +597,19 @@ function initialise(db: DatabaseSync, path: string): void {
       cause: error,
     });
   }
+}
+
+/** The creation time; a store made before the row existed has none (0), a garbled one is corrupt. */
+function readCreatedAt(db: DatabaseSync, path: string): number {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'created_at_ms'").get() as
+    | { value: string }
+    | undefined;
+  if (row === undefined) return 0;
+  const value = Number(row.value);
+  if (!/^[0-9]{1,16}$/.test(row.value) || !Number.isSafeInteger(value)) {
+    throw new StateError("STATE_CORRUPT", `replay state ${path} has a garbled created_at_ms row`);
+  }
+  return value;
 }
 
 function removeQuietly(...paths: string[]): void {

@@ -24,6 +24,7 @@ import {
   checkSender,
   type Counter,
   REPLAY_SCHEMA_VERSION,
+  type ReplayState,
   StateError,
   toCounter,
 } from "./replay.ts";
@@ -94,7 +95,7 @@ export function isPostgresUrl(state: string): boolean {
 }
 
 /** Replay state shared by every actuator instance through one PostgreSQL database. */
-export class PgReplayStore {
+export class PgReplayStore implements ReplayState {
   readonly #client: PgClient;
   readonly #where: string;
   readonly #known = new Map<string, bigint>();

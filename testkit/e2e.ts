@@ -252,7 +252,7 @@ async function withHome(
     const home = config.secure
       ? await startSecureHome(
         broker,
-        { keysDir: keysDir!, sensorId: SENSOR_ID, actuatorId: ACTUATOR_ID, replayDb },
+        { keysDir: keysDir!, sensorId: SENSOR_ID, actuatorId: ACTUATOR_ID, replayDb, initState: true },
         log,
         systemClock,
         { epochLength: config.epochLength },

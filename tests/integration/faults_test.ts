@@ -416,7 +416,7 @@ Deno.test(
     const sensorLog = `${home}/sensor.jsonl`;
     const state = `${home}/replay.sqlite`;
     const locked: string[] = [];
-    const actuator = spawnActuator(home, broker.url, actuatorLog, ["--state", state]);
+    const actuator = spawnActuator(home, broker.url, actuatorLog, ["--state", state, "--init-state"]);
     try {
       await actuatorStarted(actuatorLog, 0);
       const send = async (n: number) => {

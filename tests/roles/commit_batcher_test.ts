@@ -4,7 +4,7 @@ import { Log, memoryLogWriter } from "../../log/jsonl.ts";
 import { startActuator, type Verdict } from "../../roles/actuator.ts";
 import { encodeReading, makeReading } from "../../roles/door.ts";
 import { CommitBatcher, type CommitOutcome } from "../../roles/commit_batcher.ts";
-import { type AcceptItem, MemoryReplayStore, StateError } from "../../store/replay.ts";
+import { type AcceptItem, type AcceptResult, MemoryReplayStore, StateError } from "../../store/replay.ts";
 
 /** A memory store that counts its durable transactions and can be made to fail. */
 class CountingStore extends MemoryReplayStore {
@@ -161,4 +161,46 @@ Deno.test("an actuator judging several messages at once acts in arrival order", 
   await actuator.idle();
   const actions = records.records.filter((r) => r.event === "action").map((r) => r.counter);
   deepStrictEqual(actions, [1, 2, 3, 4, 5]);
+});
+
+/** A store that answers later, like PostgreSQL: each transaction resolves when the test says so. */
+class SlowStore {
+  readonly #memory = new MemoryReplayStore();
+  open = 0;
+  mostOpen = 0;
+  release: (() => void)[] = [];
+  acceptBatch(items: readonly AcceptItem[]): Promise<AcceptResult[]> {
+    this.open++;
+    this.mostOpen = Math.max(this.mostOpen, this.open);
+    return new Promise((resolve) => {
+      this.release.push(() => {
+        this.open--;
+        resolve(this.#memory.acceptBatch(items));
+      });
+    });
+  }
+}
+
+Deno.test("an asynchronous store gets one batch at a time, in order, and verdicts wait for it", async () => {
+  const replay = new SlowStore();
+  const clock = new FakeClock();
+  const batcher = new CommitBatcher({ replay, clock }, { maxDelayMs: 2 });
+  const first = track(batcher.submit("sensor-1", 5));
+  clock.advance(2);
+  await settle();
+  strictEqual(replay.release.length, 1, "the first batch is being written");
+  // Arrives while the first batch is written: its own batch, written only after the first finished.
+  const second = track(batcher.submit("sensor-1", 6));
+  clock.advance(2);
+  await settle();
+  strictEqual(replay.release.length, 1, "the second batch waits for the first");
+  strictEqual(first.outcome, undefined, "no verdict before the write is durable");
+  replay.release[0]();
+  await settle();
+  deepStrictEqual(first.outcome, { ok: true });
+  strictEqual(replay.release.length, 2);
+  replay.release[1]();
+  await batcher.flush();
+  deepStrictEqual(second.outcome, { ok: true }, "6 after 5: no false REPLAY from reordering");
+  strictEqual(replay.mostOpen, 1);
 });

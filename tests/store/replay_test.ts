@@ -324,3 +324,40 @@ Deno.test("ReplayStore: many accepts in one batch all persist", () =>
     for (let s = 0; s < 10; s++) equal(reopened.highest(`s${s}`), BigInt(990 + s));
     reopened.close();
   }));
+
+Deno.test("ReplayStore: with create false a missing file is STATE_MISSING (exit-2 kind) and nothing is made", async () => {
+  await withTempDir(TEMP_PREFIX, (dir) => {
+    const path = `${dir}/lost.db`;
+    throws(() => ReplayStore.open(path, { create: false }), (error: unknown) => {
+      ok(error instanceof StateError);
+      equal(error.code, "STATE_MISSING");
+      equal(error.kind, "input");
+      ok(error.message.includes(path), error.message);
+      return true;
+    });
+    throws(() => Deno.statSync(path), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("ReplayStore: the creation time is recorded once and survives a reopen", async () => {
+  await withTempDir(TEMP_PREFIX, (dir) => {
+    const path = `${dir}/replay.db`;
+    ReplayStore.open(path, { nowMs: 1_796_220_000_000 }).close();
+    const reopened = ReplayStore.open(path, { create: false, nowMs: 5 });
+    equal(reopened.createdAtMs, 1_796_220_000_000);
+    reopened.close();
+  });
+});
+
+Deno.test("ReplayStore: a garbled creation time is STATE_CORRUPT, and the file is left as it was", async () => {
+  await withTempDir(TEMP_PREFIX, (dir) => {
+    const path = `${dir}/replay.db`;
+    ReplayStore.open(path).close();
+    const db = new DatabaseSync(path);
+    db.exec("UPDATE meta SET value = 'yesterday' WHERE key = 'created_at_ms'");
+    db.close();
+    const before = Deno.readFileSync(path);
+    assertStateError(() => ReplayStore.open(path), "STATE_CORRUPT");
+    deepStrictEqual(Deno.readFileSync(path), before);
+  });
+});
