@@ -98,6 +98,38 @@ export function secureMosquittoConfig(passwdFile: string, aclFile: string): stri
 }
 
 /**
+ * Directives a test sets itself when it starts Mosquitto (listener and TLS files, auth files, persistence,
+ * log destination): {@link secureConfHardening} leaves them out of the repository's secure configuration.
+ */
+const SET_BY_THE_TEST = new Set([
+  "listener",
+  "certfile",
+  "keyfile",
+  "tls_version",
+  "password_file",
+  "acl_file",
+  "persistence",
+  "persistence_location",
+  "autosave_interval",
+  "log_dest",
+]);
+
+/**
+ * Every hardening directive of broker-config/mosquitto.secure.conf, as written there (everything but what
+ * a test sets itself), so integration tests run Mosquitto with the same limits users deploy.
+ * @example
+ * ```ts
+ * const broker = await startMosquitto([...secureConfHardening(), ...secureMosquittoConfig(passwd, acl)]);
+ * ```
+ */
+export function secureConfHardening(): string[] {
+  const text = Deno.readTextFileSync(new URL("../broker-config/mosquitto.secure.conf", import.meta.url));
+  return text.split("\n").map((l) => l.trim()).filter((l) =>
+    l !== "" && !l.startsWith("#") && !SET_BY_THE_TEST.has(l.split(/\s+/)[0])
+  );
+}
+
+/**
  * Starts real Mosquitto on a free port with the given extra configuration lines
  * (`listener` and persistence are set here). Resolves once it accepts TCP connections.
  * @example

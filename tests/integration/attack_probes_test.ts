@@ -27,30 +27,16 @@ import { homePaths } from "../../store/home.ts";
 import { loadBrokerPolicy } from "../../auth/policy.ts";
 import { startBroker } from "../../transport/broker.ts";
 import { connectMqtt } from "../../transport/client.ts";
-import { mosquittoAvailable, startMosquitto, type TestBroker } from "../../testkit/brokers.ts";
+import {
+  mosquittoAvailable,
+  secureConfHardening,
+  startMosquitto,
+  type TestBroker,
+} from "../../testkit/brokers.ts";
 import { credential, makeTestHome } from "./secure_home.ts";
 
 const ATTEMPTS = 3;
 const PROBES = SECURE_ATTACK_CLASSES.filter((cls) => ATTACK_CATALOGUE[cls].level === "probe");
-/** Directives startMosquitto or this test set themselves. */
-const SET_HERE = new Set([
-  "listener",
-  "password_file",
-  "acl_file",
-  "persistence",
-  "persistence_location",
-  "autosave_interval",
-  "log_dest",
-]);
-
-/** Every other directive of the repository's secure Mosquitto configuration. */
-function secureConfHardening(): string[] {
-  const text = Deno.readTextFileSync(new URL("../../broker-config/mosquitto.secure.conf", import.meta.url));
-  return text.split("\n").map((l) => l.trim()).filter((l) =>
-    l !== "" && !l.startsWith("#") && !SET_HERE.has(l.split(/\s+/)[0])
-  );
-}
-
 async function startHardened(
   kind: "embedded" | "mosquitto",
   dir: string,

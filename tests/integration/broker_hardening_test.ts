@@ -14,37 +14,17 @@ import { homePaths } from "../../store/home.ts";
 import { loadBrokerPolicy } from "../../auth/policy.ts";
 import { startBroker } from "../../transport/broker.ts";
 import { connectMqtt, type MqttTransport, TransportError } from "../../transport/client.ts";
-import { mosquittoAvailable, startMosquitto, type TestBroker } from "../../testkit/brokers.ts";
+import {
+  mosquittoAvailable,
+  secureConfHardening,
+  startMosquitto,
+  type TestBroker,
+} from "../../testkit/brokers.ts";
 import { credential, makeTestHome } from "./secure_home.ts";
 
 const TAKEOVER_ATTEMPTS = 12;
 /** How long the 40 legit messages may take at most before the run counts as broken (not a timing claim). */
 const LEGIT_RUN_DEADLINE_MS = 60_000;
-/**
- * Directives startMosquitto or this test set themselves (listener, files, persistence, log destination),
- * and the TLS ones of the listener (tests/integration/home_tls_test.ts runs Mosquitto with TLS).
- */
-const SET_HERE = new Set([
-  "listener",
-  "certfile",
-  "keyfile",
-  "tls_version",
-  "password_file",
-  "acl_file",
-  "persistence",
-  "persistence_location",
-  "autosave_interval",
-  "log_dest",
-]);
-
-/** Every other directive of the repository's secure Mosquitto configuration, as written there. */
-function secureConfHardening(): string[] {
-  const text = Deno.readTextFileSync(new URL("../../broker-config/mosquitto.secure.conf", import.meta.url));
-  return text.split("\n").map((l) => l.trim()).filter((l) =>
-    l !== "" && !l.startsWith("#") && !SET_HERE.has(l.split(/\s+/)[0])
-  );
-}
-
 /** The home's secure broker; for the embedded one, its log records too. */
 async function startHardenedBroker(
   kind: "embedded" | "mosquitto",
