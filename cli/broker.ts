@@ -3,7 +3,7 @@
  * @module
  */
 
-import { startBroker } from "../transport/broker.ts";
+import { DEFAULT_PUBLISH_RATE, startBroker } from "../transport/broker.ts";
 import { defineCommand } from "./command.ts";
 import { DEFAULT_BROKER_URL, LOG_FLAGS, openLogFromFlags } from "./common.ts";
 import { flag } from "./flags.ts";
@@ -33,6 +33,24 @@ export const BROKER_FLAGS = {
     help: "Mosquitto password file (as written by mosquitto_passwd or secmqtt keygen)",
   }),
   "acl-file": flag.string({ placeholder: "F", requires: ["secure"], help: "Mosquitto ACL file" }),
+  "publish-rate": flag.int({
+    placeholder: "N|off",
+    min: 1,
+    max: 1_000_000,
+    words: ["off"],
+    default: DEFAULT_PUBLISH_RATE.ratePerS,
+    requires: ["secure"],
+    help: "--secure: PUBLISH packets per second per account; beyond it (and --publish-burst) they are " +
+      "acknowledged but delivered to no one, counted, and logged once per episode",
+  }),
+  "publish-burst": flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 10_000_000,
+    default: DEFAULT_PUBLISH_RATE.burst,
+    requires: ["secure"],
+    help: "--secure: publishes an account may send at once after a quiet spell",
+  }),
   ...LOG_FLAGS,
 };
 
@@ -49,7 +67,15 @@ export const brokerCommand = defineCommand({
       ? loadBrokerPolicy(passwordFile, aclFile)
       : undefined;
     const log = openLogFromFlags(flags, "broker");
-    const broker = await startBroker({ host: flags.host, port: flags.port, log, policy });
+    const rate = flags["publish-rate"];
+    const publishRate = rate === "off" ? undefined : { ratePerS: rate, burst: flags["publish-burst"] };
+    const broker = await startBroker({
+      host: flags.host,
+      port: flags.port,
+      log,
+      policy,
+      limits: { publishRate },
+    });
     io.err(
       `secmqtt broker listening on ${broker.url}${
         policy ? " (secure: passwords + ACL)" : " (insecure: anonymous allowed)"
@@ -57,7 +83,7 @@ export const brokerCommand = defineCommand({
     );
     await untilAborted(io.signal);
     await broker.close();
-    log.event("role_stopped", { reason: "signal" });
+    log.event("role_stopped", { reason: "signal", rate_limited: { ...broker.rateLimited } });
     log.close();
     return 0;
   },

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { RateLimit } from "../core/token_bucket.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
@@ -88,7 +89,7 @@ export async function secureSensorSetup(
 export async function secureActuatorSetup(
   values: SecureFlagValues,
   actuatorId: string,
-  options: { windowMs: number; log: Log; clock: Clock; batchMs?: number },
+  options: { windowMs: number; log: Log; clock: Clock; batchMs?: number; senderRate?: RateLimit | "off" },
 ): Promise<{ open: MessageOpener; close(): void }> {
   return await wireSecureActuator(
     {
@@ -97,6 +98,7 @@ export async function secureActuatorSetup(
       replayDb: values.state,
       windowMs: options.windowMs,
       batchMs: options.batchMs,
+      senderRate: options.senderRate,
     },
     { clock: options.clock, log: options.log },
   );

@@ -22,6 +22,8 @@ export interface AttemptId {
   cls: string;
   variant: string;
   attackId: string;
+  /** The threat model the class runs under (catalogue `model`), logged with every attempt. */
+  model?: string;
 }
 
 /** What the publisher needs: the clock, the attacker's log, and where its own digests are noted. */
@@ -71,6 +73,7 @@ export class AttackPublisher {
       class: attempt.cls,
       variant: attempt.variant,
       attack_id: attempt.attackId,
+      ...(attempt.model ? { model: attempt.model } : {}),
       code,
       ...fields,
     });
@@ -90,7 +93,11 @@ export class AttackPublisher {
       await sendAttack(
         {
           clock,
-          log: this.#taggedLog({ expect: message.expect, ...message.fields }),
+          log: this.#taggedLog({
+            expect: message.expect,
+            ...(attempt.model ? { model: attempt.model } : {}),
+            ...message.fields,
+          }),
           transport: transport as SecureAttackerDeps["transport"],
         },
         { own: this.#deps.own },
