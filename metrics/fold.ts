@@ -48,6 +48,7 @@ export class MetricsFold {
   readonly #timing = new TimingResults();
   readonly #authFailed = new Map<string, number>();
   #aclDenied = 0;
+  #alerts = 0;
   #connected = 0;
   #finished = false;
 
@@ -82,6 +83,7 @@ export class MetricsFold {
       case "attack_sent":
         return this.#attackSent(phase, record);
       case "attack_refused":
+        this.#attacks.noteModel(phase, str(record.class) ?? "unknown", str(record.model));
         return this.#attacks.refused(phase, str(record.class) ?? "unknown", str(record.code) ?? "REFUSED");
       case "captured":
         return this.#attacks.captured(phase, record.readable === true);
@@ -94,6 +96,9 @@ export class MetricsFold {
         return;
       case "acl_denied":
         this.#aclDenied++;
+        return;
+      case "alert":
+        this.#alerts++;
         return;
       case "client_connected":
         this.#connected++;
@@ -136,6 +141,7 @@ export class MetricsFold {
         acl_denied: this.#aclDenied,
         client_connected: this.#connected,
       },
+      alerts: this.#alerts,
     };
   }
 
@@ -168,6 +174,7 @@ export class MetricsFold {
 
   #attackSent(phase: Phase, record: LogRecord): void {
     const attackClass = str(record.class) ?? "unknown";
+    this.#attacks.noteModel(phase, attackClass, str(record.model));
     const counter = this.#attacks.counter(phase, attackClass);
     if (!counter) return;
     counter.attempts++;

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { Clock } from "../core/clock.ts";
 import { payloadDigest } from "../core/digest.ts";
 import type { Log } from "../log/jsonl.ts";
@@ -98,6 +99,16 @@ export const DEFAULT_QUEUE_LIMIT = 1024;
  */
 export const DEFAULT_FAIR_QUEUE: Required<FairQueueLimits> = { perKey: 256, maxKeys: 1024, maxTotal: 4096 };
 
+/** Shed messages of one publisher are summarised in a `shed` record at most this often, ms. */
+export const SHED_LOG_EVERY_MS = 1000;
+/** A publisher that sheds nothing for this long ends its episode: its next shed is logged in full. */
+export const SHED_EPISODE_QUIET_MS = 10_000;
+/** Publishers whose shedding is tracked at once (the oldest is forgotten first). */
+const SHED_TOPICS_TRACKED = 10_000;
+
+/** With a fair queue, the drain gives the connection a turn at least this often (ms of judging). */
+export const FAIR_YIELD_EVERY_MS = 2;
+
 /** Phase I's opener: plaintext JSON, trusted as long as it parses. */
 export const plaintextOpener: MessageOpener = (_topic, payload) => Promise.resolve(decodeReading(payload));
 
@@ -146,12 +157,44 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       bytes: payload.length,
       ...fields,
     });
+    countForAlert(topic, code);
+  };
+  function countForAlert(topic: string, code: string) {
     const alert = monitor?.record(topic, code, clock.now());
     if (alert) {
       stats.alerts++;
       log.event("alert", { phase: options.phase, ...alert, account: deviceIdOfTopic(topic) ?? null });
     }
+  }
+
+  // Overflow of a flooding publisher is counted, and logged as one `rejected` (the episode's first) plus
+  // at most one `shed` summary per publisher and second: a log line per shed message would cost more than
+  // reading the message, and the flood would win through the log.
+  const sheds = new Map<string, { count: number; lastLogMs: number; lastShedMs: number }>();
+  const shed = (topic: string, payload: Uint8Array, why: string) => {
+    const now = clock.now();
+    const entry = sheds.get(topic);
+    if (!entry || now - entry.lastShedMs >= SHED_EPISODE_QUIET_MS) {
+      if (entry && entry.count > 0) logShed(topic, entry.count);
+      sheds.delete(topic); // re-inserted: the map's order is recency, the quietest forgotten first
+      if (sheds.size >= SHED_TOPICS_TRACKED) sheds.delete(sheds.keys().next().value!);
+      sheds.set(topic, { count: 0, lastLogMs: now, lastShedMs: now });
+      reject(topic, payload, "OVERLOADED", why);
+      return;
+    }
+    stats.rejected++;
+    stats.byCode.OVERLOADED = (stats.byCode.OVERLOADED ?? 0) + 1;
+    countForAlert(topic, "OVERLOADED");
+    entry.count++;
+    entry.lastShedMs = now;
+    if (now - entry.lastLogMs >= SHED_LOG_EVERY_MS) {
+      logShed(topic, entry.count);
+      entry.count = 0;
+      entry.lastLogMs = now;
+    }
   };
+  const logShed = (topic: string, count: number) =>
+    log.event("shed", { phase: options.phase, topic, code: "OVERLOADED", count });
 
   const judge = async (topic: string, payload: Uint8Array): Promise<Verdict> => {
     try {
@@ -199,8 +242,16 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
     const judging = new Set<Promise<void>>();
     let lastConcluded: Promise<void> = Promise.resolve();
     let failure: { error: unknown } | undefined;
+    let lastYield = performance.now();
     while (pending() > 0 || judging.size > 0) {
       if (failure) throw failure.error; // as with one message at a time: a failing action stops the drain
+      if (fair && performance.now() - lastYield >= FAIR_YIELD_EVERY_MS) {
+        // A forged signature is refused in microtasks only, so a busy drain would never let the socket be
+        // read: the flood would wait in the broker, the real sensor's message behind it. Giving I/O a turn
+        // keeps messages coming off the connection into their own queues (or shed as OVERLOADED).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
       while (pending() > 0 && judging.size < concurrency) {
         const next = takeNext();
         if (waiting.length > 0) admit();
@@ -263,7 +314,7 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
           : pushed.reason === "total_full"
           ? `queues full (${fair.size} waiting, cap ${limits.maxTotal})`
           : `too many publishers waiting (${limits.maxKeys})`;
-        reject(topic, payload, "OVERLOADED", why);
+        shed(topic, payload, why);
         return;
       }
       poke();

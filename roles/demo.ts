@@ -13,10 +13,15 @@ import type { MetricsDocument } from "../metrics/report.ts";
 import { loadAttackerKnowledge } from "../store/attacker_knowledge.ts";
 import { homePaths } from "../store/home.ts";
 import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "./attacker.ts";
-import { SECURE_TOPIC } from "./door.ts";
+import { secureTopicFor } from "./door.ts";
 import { settle, startInsecureHome, startSecureHome } from "./home.ts";
 import { createHome } from "./keygen.ts";
-import { runSecureAttacks, SECURE_ATTACK_CLASSES } from "./secure_attacker.ts";
+import {
+  ATTACK_CATALOGUE,
+  runSecureAttacks,
+  SECURE_ATTACK_CLASSES,
+  THREAT_MODEL_TEXT,
+} from "./secure_attacker.ts";
 import { describeRecovery, runTiming } from "./timing.ts";
 import { SUITE_DSA } from "../crypto/envelope.ts";
 
@@ -146,7 +151,7 @@ export async function runDemo(
   const attack2 = await runSecureAttacks({
     classes: SECURE_ATTACK_CLASSES,
     attempts: scale.secureAttempts,
-    topic: SECURE_TOPIC,
+    topic: secureTopicFor("door-sensor-1"),
     captureTimeoutMs: 10_000,
     captureCount: 3,
     gapMs: 1,
@@ -154,7 +159,8 @@ export async function runDemo(
     brokerUrl: home2.url,
     victimUsername: "door-sensor-1",
     aclViolationTopic: "home/secure/window",
-    crossTopic: `${SECURE_TOPIC}/garage`,
+    // mallory's own device topic: reachable with the rights of any one device account.
+    crossTopic: secureTopicFor("mallory"),
   }, {
     clock,
     log: log2.forRole("attacker"),
@@ -172,6 +178,10 @@ export async function runDemo(
   await home2.close();
   log2.close();
   progress(`Phase II  ${attack2.sent} malicious messages sent, ${attack2.refused} refused by the broker`);
+  for (const model of ["device-account", "broad-rights"] as const) {
+    const classes = SECURE_ATTACK_CLASSES.filter((cls) => ATTACK_CATALOGUE[cls].model === model);
+    progress(`Phase II  threat model ${model} (${THREAT_MODEL_TEXT[model]}): ${classes.join(", ")}`);
+  }
 
   progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");
   const logT = openLog(logs.timing, "timing");

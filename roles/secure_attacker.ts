@@ -20,6 +20,8 @@ export {
   type AttackClassEntry,
   SECURE_ATTACK_CLASSES,
   type SecureAttackClass,
+  THREAT_MODEL_TEXT,
+  type ThreatModel,
 } from "./attacks/catalogue.ts";
 export { CAPTURE_POLL_MS } from "./attacks/capture.ts";
 export { FRESH_COUNTER_OFFSET, REPLAY_SETTLE_MS } from "./attacks/context.ts";

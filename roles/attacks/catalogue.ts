@@ -28,6 +28,18 @@ import { futureTimestamp, staleTimestamp } from "./time.ts";
 export type ThreatModel = "device-account" | "broad-rights";
 
 /**
+ * Each {@link ThreatModel} in a few words, as the demo prints it.
+ * @example
+ * ```ts
+ * THREAT_MODEL_TEXT["broad-rights"]; // "an open or compromised broker: …"
+ * ```
+ */
+export const THREAT_MODEL_TEXT: Readonly<Record<ThreatModel, string>> = {
+  "device-account": "the broker enforces the ACL; the attacker holds one device account",
+  "broad-rights": "an open or compromised broker: the attacker may write every device's topic",
+};
+
+/**
  * One attack class: how it is planned and built, what it tries, and what stops it (docs/THREAT_MODEL.md).
  * @example
  * ```ts

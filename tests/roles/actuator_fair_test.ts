@@ -1,13 +1,20 @@
 /** The secure actuator's fair queue and alerts: a flooding publisher loses its own overflow, nobody waits. */
 
 import assert from "node:assert/strict";
+import { setImmediate } from "node:timers";
 import { FakeClock } from "../../core/clock.ts";
 import { Log, memoryLogWriter } from "../../log/jsonl.ts";
 import { type MessageOpener, startActuator, type Verdict } from "../../roles/actuator.ts";
 import { encodeReading, makeReading, secureTopicFor } from "../../roles/door.ts";
 import type { MessageHandler } from "../../transport/client.ts";
 
-const tick = () => new Promise((r) => setTimeout(r, 0));
+/** Lets the actuator run until it waits again: it may give I/O a turn (setImmediate) between messages. */
+async function tick() {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
 
 /** An opener that judges one message per release, recording the order it was handed them in. */
 function gatedOpener() {
