@@ -92,19 +92,13 @@ export interface RunningActuator {
 export const DEFAULT_QUEUE_LIMIT = 1024;
 
 /**
- * The secure actuator's fair queue: 256 messages per publisher (a restart's backlog of one sensor),
- * 1 024 publishers, 4 096 in all (plus one per publisher with nothing waiting). Everything that can wait,
- * 5 120 messages, is judged in ≈4 s at ≈1 250 verifications/s (DSA, 2 cores), far inside the 30 s
- * timestamp window, and holds at most 5 120 × 8 KiB = 40 MiB (docs/RELIABILITY.md, "Flood").
+ * The secure actuator's fair queue: 2 048 messages per publisher (the Phase II attack suite's burst on the
+ * victim's topic, or a restart's backlog of one sensor), 1 024 publishers, 4 096 in all (plus one per
+ * publisher with nothing waiting, which is always admitted). Everything that can wait, 5 120 messages, is
+ * judged in ≈4 s at ≈1 250 verifications/s (DSA, 2 cores), far inside the 30 s timestamp window, and holds
+ * at most 5 120 × 8 KiB = 40 MiB (docs/RELIABILITY.md, "Queue arithmetic").
  */
-export const DEFAULT_FAIR_QUEUE: Required<FairQueueLimits> = { perKey: 256, maxKeys: 1024, maxTotal: 4096 };
-
-/** Shed messages of one publisher are summarised in a `shed` record at most this often, ms. */
-export const SHED_LOG_EVERY_MS = 1000;
-/** A publisher that sheds nothing for this long ends its episode: its next shed is logged in full. */
-export const SHED_EPISODE_QUIET_MS = 10_000;
-/** Publishers whose shedding is tracked at once (the oldest is forgotten first). */
-const SHED_TOPICS_TRACKED = 10_000;
+export const DEFAULT_FAIR_QUEUE: Required<FairQueueLimits> = { perKey: 2048, maxKeys: 1024, maxTotal: 4096 };
 
 /** With a fair queue, the drain gives the connection a turn at least this often (ms of judging). */
 export const FAIR_YIELD_EVERY_MS = 2;
@@ -166,35 +160,6 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       log.event("alert", { phase: options.phase, ...alert, account: deviceIdOfTopic(topic) ?? null });
     }
   }
-
-  // Overflow of a flooding publisher is counted, and logged as one `rejected` (the episode's first) plus
-  // at most one `shed` summary per publisher and second: a log line per shed message would cost more than
-  // reading the message, and the flood would win through the log.
-  const sheds = new Map<string, { count: number; lastLogMs: number; lastShedMs: number }>();
-  const shed = (topic: string, payload: Uint8Array, why: string) => {
-    const now = clock.now();
-    const entry = sheds.get(topic);
-    if (!entry || now - entry.lastShedMs >= SHED_EPISODE_QUIET_MS) {
-      if (entry && entry.count > 0) logShed(topic, entry.count);
-      sheds.delete(topic); // re-inserted: the map's order is recency, the quietest forgotten first
-      if (sheds.size >= SHED_TOPICS_TRACKED) sheds.delete(sheds.keys().next().value!);
-      sheds.set(topic, { count: 0, lastLogMs: now, lastShedMs: now });
-      reject(topic, payload, "OVERLOADED", why);
-      return;
-    }
-    stats.rejected++;
-    stats.byCode.OVERLOADED = (stats.byCode.OVERLOADED ?? 0) + 1;
-    countForAlert(topic, "OVERLOADED");
-    entry.count++;
-    entry.lastShedMs = now;
-    if (now - entry.lastLogMs >= SHED_LOG_EVERY_MS) {
-      logShed(topic, entry.count);
-      entry.count = 0;
-      entry.lastLogMs = now;
-    }
-  };
-  const logShed = (topic: string, count: number) =>
-    log.event("shed", { phase: options.phase, topic, code: "OVERLOADED", count });
 
   const judge = async (topic: string, payload: Uint8Array): Promise<Verdict> => {
     try {
@@ -314,7 +279,7 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
           : pushed.reason === "total_full"
           ? `queues full (${fair.size} waiting, cap ${limits.maxTotal})`
           : `too many publishers waiting (${limits.maxKeys})`;
-        shed(topic, payload, why);
+        reject(topic, payload, "OVERLOADED", why);
         return;
       }
       poke();

@@ -133,17 +133,16 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
     const start = perfNow();
     // Check 0b, before any expensive work: on a device topic (home/secure/<id>/door) the envelope must be
     // that device's. The topic is signed too, but this refuses a flood in another's name for one JSON parse.
-    const device = deviceIdOfTopic(topic);
-    if (device !== undefined && payload.length <= ENVELOPE_MAX_BYTES) {
-      const { sender } = claimedIdentity(payload);
-      if (sender !== undefined && sender !== device) {
-        return {
-          ok: false,
-          code: "TOPIC_MISMATCH",
-          detail: `envelope of sender ${JSON.stringify(sender.slice(0, 64))} on the topic of ${device}`,
-          fields: { sensor_id: device },
-        };
-      }
+    const mismatch = topicMismatch(topic, payload);
+    if (mismatch) {
+      return {
+        ok: false,
+        code: "TOPIC_MISMATCH",
+        detail: `envelope of sender ${
+          JSON.stringify(mismatch.sender.slice(0, 64))
+        } on the topic of ${mismatch.device}`,
+        fields: { sensor_id: mismatch.device },
+      };
     }
     const result = await open(payload, topic, {
       clock: deps.clock,
@@ -238,6 +237,25 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
       },
     };
   }
+}
+
+/**
+ * Check 0b of docs/PROTOCOL.md §6: on a device topic (`home/secure/<id>/door`), a message of at most the
+ * envelope cap that parses as JSON with a string `sender` other than `<id>`. Returns the two ids, or
+ * undefined when the check passes (or does not apply). Costs one JSON parse, no key and no signature.
+ * @example
+ * ```ts
+ * topicMismatch("home/secure/door-sensor-2/door", bytesClaimingDoorSensor1); // { device: "door-sensor-2", sender: "door-sensor-1" }
+ * ```
+ */
+export function topicMismatch(
+  topic: string,
+  payload: Uint8Array,
+): { device: string; sender: string } | undefined {
+  const device = deviceIdOfTopic(topic);
+  if (device === undefined || payload.length > ENVELOPE_MAX_BYTES) return undefined;
+  const { sender } = claimedIdentity(payload);
+  return sender !== undefined && sender !== device ? { device, sender } : undefined;
 }
 
 function round(ms: number | undefined): number {

@@ -135,6 +135,10 @@ export async function runFloodScenario(options: FloodRunOptions): Promise<FloodR
       stopBroker = () => broker.stop();
       await waitFor(() => readRecords(brokerLog).some((r) => r.event === "broker_listening"), "the broker");
     }
+    // The trusted flood runs the actuator at 20 messages/s per sender (burst 40) instead of 50/500: on a
+    // busy 2-core machine the flooder signs only 30–100 envelopes/s, and the limit must be below that to be
+    // seen at all. The real sensor's 10/s stays under it.
+    const senderRate = options.flood === "trusted" ? ["--sender-rate", "20", "--sender-burst", "40"] : [];
     const actuator = spawnSecmqtt([
       "actuator",
       "--secure",
@@ -144,6 +148,7 @@ export async function runFloodScenario(options: FloodRunOptions): Promise<FloodR
       url,
       "--log",
       actuatorLog,
+      ...senderRate,
     ]);
     cleanups.unshift(() => actuator.stop());
     await waitFor(() => readRecords(actuatorLog).some((r) => r.event === "role_started"), "the actuator");

@@ -91,7 +91,8 @@ export const ATTACK_CATALOGUE = {
     model: "broad-rights",
     description:
       "signs a fresh envelope with a key of its own, as the sender, as itself, or in the other suite",
-    defence: "trust list pins each sender's key and suite (BAD_SIGNATURE, UNKNOWN_SENDER, UNSUPPORTED)",
+    defence: "trust list pins each sender's key and suite (BAD_SIGNATURE, UNKNOWN_SENDER, UNSUPPORTED); " +
+      "another sender on the victim's topic is refused first (TOPIC_MISMATCH)",
   },
   "forged-signature": {
     ...forgedSignature,
@@ -103,7 +104,8 @@ export const ATTACK_CATALOGUE = {
     ...bitflip,
     model: "broad-rights",
     description: "flips one bit in one field of a captured envelope",
-    defence: "signature over every field, the suite and the wrapped key (BAD_SIGNATURE, UNKNOWN_SENDER)",
+    defence: "signature over every field, the suite and the wrapped key (BAD_SIGNATURE, UNKNOWN_SENDER); " +
+      "a flipped sender is refused by the topic binding first (TOPIC_MISMATCH)",
   },
   "stale-timestamp": {
     ...staleTimestamp,

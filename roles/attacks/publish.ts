@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicMismatch } from "../secure_actuator.ts";
 import type { Clock } from "../../core/clock.ts";
 import { payloadDigest } from "../../core/digest.ts";
 import { Log, type LogRecord } from "../../log/jsonl.ts";
@@ -89,12 +90,17 @@ export class AttackPublisher {
   ): Promise<void> {
     const { clock } = this.#deps;
     const topic = message.topic ?? this.#deps.victimTopic;
+    // The receiver's topic binding (check 0b) comes before every envelope check: whatever a recipe
+    // predicted, an envelope in another device's name on a device topic earns TOPIC_MISMATCH.
+    const expect = message.expect !== "BROKER_DENIED" && topicMismatch(topic, message.payload)
+      ? "TOPIC_MISMATCH"
+      : message.expect;
     try {
       await sendAttack(
         {
           clock,
           log: this.#taggedLog({
-            expect: message.expect,
+            expect,
             ...(attempt.model ? { model: attempt.model } : {}),
             ...message.fields,
           }),
