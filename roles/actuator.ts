@@ -216,6 +216,7 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
         // keeps messages coming off the connection into their own queues (or shed as OVERLOADED).
         await new Promise<void>((resolve) => setImmediate(resolve));
         lastYield = performance.now();
+        continue; // messages may have been concluded meanwhile (their wake-up went to no one): look again
       }
       while (pending() > 0 && judging.size < concurrency) {
         const next = takeNext();
