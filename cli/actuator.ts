@@ -4,8 +4,15 @@
  */
 
 import { systemClock } from "../core/clock.ts";
-import { TIMESTAMP_WINDOW_MS } from "../crypto/envelope.ts";
-import { DEFAULT_QUEUE_LIMIT, plaintextOpener, startActuator } from "../roles/actuator.ts";
+import { ENVELOPE_MAX_BYTES, TIMESTAMP_WINDOW_MS } from "../crypto/envelope.ts";
+import {
+  DEFAULT_FAIR_QUEUE,
+  DEFAULT_QUEUE_LIMIT,
+  plaintextOpener,
+  startActuator,
+} from "../roles/actuator.ts";
+import { DEFAULT_ALERT_POLICY } from "../roles/alerts.ts";
+import { DEFAULT_SENDER_RATE } from "../roles/secure_actuator.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC_FILTER } from "../roles/door.ts";
 import { DEFAULT_ACTUATOR_ID } from "../store/home.ts";
 import { defineCommand } from "./command.ts";
@@ -67,7 +74,32 @@ export const ACTUATOR_FLAGS = {
     min: 1,
     max: 1_000_000,
     default: DEFAULT_QUEUE_LIMIT,
-    help: "messages waiting beyond N are rejected as OVERLOADED",
+    help: "messages waiting beyond N are rejected as OVERLOADED (without --secure; --secure queues per " +
+      "publisher, see --queue-per-publisher)",
+  }),
+  "queue-per-publisher": flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 1_000_000,
+    default: DEFAULT_FAIR_QUEUE.perKey,
+    help: "--secure: messages one publisher (topic) may have waiting; its overflow is rejected as " +
+      "OVERLOADED while the other publishers' queues are served in turn",
+  }),
+  "sender-rate": flag.int({
+    placeholder: "N|off",
+    min: 1,
+    max: 1_000_000,
+    words: ["off"],
+    default: DEFAULT_SENDER_RATE.ratePerS,
+    help: "--secure: authentic messages per second one sender may have acted on; beyond it (and " +
+      "--sender-burst) they are rejected as RATE_LIMITED",
+  }),
+  "sender-burst": flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 10_000_000,
+    default: DEFAULT_SENDER_RATE.burst,
+    help: "--secure: authentic messages one sender may have acted on at once after a quiet spell",
   }),
   ...SECURE_IDENTITY_FLAGS,
   ...CONNECTION_FLAGS,
@@ -104,6 +136,9 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
         clock: systemClock,
         batchMs,
         initState: flags["init-state"],
+        senderRate: flags["sender-rate"] === "off"
+          ? "off"
+          : { ratePerS: flags["sender-rate"], burst: flags["sender-burst"] },
       })
       : undefined;
     const transport = await connectRole(conn, "actuator", { clean: !secure }, { io, log });
@@ -115,6 +150,13 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
           phase: secure ? "secure" : "insecure",
           queueLimit: flags["queue-limit"],
           concurrency: batchMs === undefined ? 1 : BATCH_CONCURRENCY,
+          ...(secure
+            ? {
+              fairQueue: { ...DEFAULT_FAIR_QUEUE, perKey: flags["queue-per-publisher"] },
+              maxPayloadBytes: ENVELOPE_MAX_BYTES,
+              alerts: DEFAULT_ALERT_POLICY,
+            }
+            : {}),
         },
         { clock: systemClock, log, transport, open: setup?.open ?? plaintextOpener },
       );

@@ -24,7 +24,7 @@ import {
   type SecureAttackClass,
   startRelay,
 } from "../roles/secure_attacker.ts";
-import { SECURE_TOPIC } from "../roles/door.ts";
+import { secureTopicFor } from "../roles/door.ts";
 import { DEFAULT_ACTUATOR_ID, homePaths } from "../store/home.ts";
 import { loadAttackerKnowledge } from "../store/attacker_knowledge.ts";
 import { connectMqtt } from "../transport/client.ts";
@@ -62,7 +62,9 @@ export const ATTACK_FLAGS = {
   topic: flag.string({
     placeholder: "T",
     help: "the victim's topic",
-    defaultText: `${DEFAULT_INSECURE_ATTACK.topic}, or ${SECURE_TOPIC} with --secure`,
+    defaultText: `${DEFAULT_INSECURE_ATTACK.topic}, or the victim's ${
+      secureTopicFor("<victim>")
+    } with --secure`,
   }),
   "victim-username": flag.string({
     placeholder: "U",
@@ -166,7 +168,9 @@ async function runSecureAttackCommand(flags: AttackFlags, io: CliIO): Promise<nu
       classes,
       attempts: flags.attempts ?? DEFAULT_SECURE_ATTACK.attempts,
       captureTimeoutMs: flags["capture-timeout-ms"] ?? DEFAULT_SECURE_ATTACK.captureTimeoutMs,
-      topic: flags.topic ?? SECURE_TOPIC,
+      topic: flags.topic ?? secureTopicFor(flags["victim-username"]),
+      // The attacker's own device topic: one the actuator hears and any device account may write.
+      crossTopic: secureTopicFor(conn.username ?? DEFAULT_ATTACKER_USERNAME),
       qos: conn.qos,
       brokerUrl: conn.url,
       victimUsername: flags["victim-username"],

@@ -3,7 +3,7 @@
  * @module
  */
 
-import { startBroker } from "../transport/broker.ts";
+import { DEFAULT_PUBLISH_RATE, startBroker } from "../transport/broker.ts";
 import { defineCommand } from "./command.ts";
 import { DEFAULT_BROKER_URL, DEFAULT_SECURE_BROKER_URL, LOG_FLAGS, openLogFromFlags } from "./common.ts";
 import { flag, UsageError } from "./flags.ts";
@@ -47,6 +47,24 @@ export const BROKER_FLAGS = {
     requires: ["secure"],
     help: "Mosquitto ACL file; overrides DIR/acl",
   }),
+  "publish-rate": flag.int({
+    placeholder: "N|off",
+    min: 1,
+    max: 1_000_000,
+    words: ["off"],
+    default: DEFAULT_PUBLISH_RATE.ratePerS,
+    requires: ["secure"],
+    help: "--secure: PUBLISH packets per second per account; beyond it (and --publish-burst) they are " +
+      "acknowledged but delivered to no one, counted, and logged once per episode",
+  }),
+  "publish-burst": flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 10_000_000,
+    default: DEFAULT_PUBLISH_RATE.burst,
+    requires: ["secure"],
+    help: "--secure: publishes an account may send at once after a quiet spell",
+  }),
   ...LOG_FLAGS,
 };
 
@@ -77,7 +95,9 @@ Clients connect with --broker mqtts://127.0.0.1:${DEFAULT_SECURE_LISTEN.port} an
     const tls = keys ? readBrokerTls(keys) : undefined;
     const port = flags.port ?? Number(tls ? DEFAULT_SECURE_LISTEN.port : DEFAULT_LISTEN.port);
     const log = openLogFromFlags(flags, "broker");
-    const broker = await startBroker({ host: flags.host, port, log, policy, tls });
+    const rate = flags["publish-rate"];
+    const publishRate = rate === "off" ? undefined : { ratePerS: rate, burst: flags["publish-burst"] };
+    const broker = await startBroker({ host: flags.host, port, log, policy, tls, limits: { publishRate } });
     io.err(
       `secmqtt broker listening on ${broker.url}${
         policy ? ` (secure: ${tls ? "TLS, " : ""}passwords + ACL)` : " (insecure: anonymous allowed)"
@@ -85,7 +105,7 @@ Clients connect with --broker mqtts://127.0.0.1:${DEFAULT_SECURE_LISTEN.port} an
     );
     await untilAborted(io.signal);
     await broker.close();
-    log.event("role_stopped", { reason: "signal" });
+    log.event("role_stopped", { reason: "signal", rate_limited: { ...broker.rateLimited } });
     log.close();
     return 0;
   },

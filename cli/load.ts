@@ -212,6 +212,7 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
           port: 0,
           log: log.forRole("broker"),
           policy: loadBrokerPolicy(paths.passwd, paths.acl),
+          limits: { publishRate: undefined },
           logMessages: false,
         });
         cleanups.unshift(() => broker.close());
@@ -412,6 +413,10 @@ export async function spawnActuator(options: {
     ...(options.account === undefined ? [] : ["-u", options.account]),
     ...(options.share === undefined ? [] : ["--share", options.share]),
     ...(options.batchMs === undefined ? [] : ["--batch-ms", String(options.batchMs)]),
+    // The load test measures throughput: a simulated sensor sends far faster than a door sensor, so the
+    // per-sender flood limit is off here (as is the embedded broker's per-account limit).
+    "--sender-rate",
+    "off",
   ];
   const child = new Deno.Command(Deno.execPath(), {
     args,

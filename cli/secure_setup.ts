@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { RateLimit } from "../core/token_bucket.ts";
 import type { Clock } from "../core/clock.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MessageOpener } from "../roles/actuator.ts";
@@ -90,7 +91,14 @@ export async function secureSensorSetup(
 export async function secureActuatorSetup(
   values: SecureFlagValues,
   actuatorId: string,
-  options: { windowMs: number; log: Log; clock: Clock; batchMs?: number; initState?: boolean },
+  options: {
+    windowMs: number;
+    log: Log;
+    clock: Clock;
+    batchMs?: number;
+    initState?: boolean;
+    senderRate?: RateLimit | "off";
+  },
 ): Promise<{ open: MessageOpener; close(): Promise<void> }> {
   return await wireSecureActuator(
     {
@@ -100,6 +108,7 @@ export async function secureActuatorSetup(
       windowMs: options.windowMs,
       batchMs: options.batchMs,
       initState: options.initState,
+      senderRate: options.senderRate,
     },
     { clock: options.clock, log: options.log },
   );

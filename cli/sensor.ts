@@ -4,7 +4,7 @@
  */
 
 import { systemClock } from "../core/clock.ts";
-import { INSECURE_TOPIC, SECURE_TOPIC } from "../roles/door.ts";
+import { INSECURE_TOPIC, secureTopicFor } from "../roles/door.ts";
 import { memoryCounter, plaintextSealer, runSensor } from "../roles/sensor.ts";
 import { DEFAULT_ACTUATOR_ID, DEFAULT_SENSOR_ID } from "../store/home.ts";
 import { defineCommand } from "./command.ts";
@@ -38,7 +38,7 @@ export const SENSOR_FLAGS = {
   topic: flag.string({
     placeholder: "T",
     help: "topic",
-    defaultText: `${INSECURE_TOPIC}, or ${SECURE_TOPIC} with --secure`,
+    defaultText: `${INSECURE_TOPIC}, or ${secureTopicFor("<id>")} with --secure`,
   }),
   "rekey-every": flag.int({
     min: 1,
@@ -60,12 +60,12 @@ export const sensorCommand = defineCommand({
   name: "sensor",
   summary: "publish door events (plaintext, or --secure envelopes)",
   description: `Publishes door events: plaintext JSON on ${INSECURE_TOPIC} (Phase I), or with --secure signed,
-encrypted envelopes on ${SECURE_TOPIC} (Phase II; see docs/PROTOCOL.md).`,
+encrypted envelopes on ${secureTopicFor("<id>")} (Phase II; see docs/PROTOCOL.md).`,
   flags: SENSOR_FLAGS,
   async run(flags, io) {
     const secure = flags.secure;
     const sensorId = flags.id;
-    const topic = flags.topic ?? (secure ? SECURE_TOPIC : INSECURE_TOPIC);
+    const topic = flags.topic ?? (secure ? secureTopicFor(sensorId) : INSECURE_TOPIC);
     const given = await connectionFromFlags(flags);
     const conn = secure ? withHomeCredentials(given, flags, sensorId) : given;
     const setup = secure ? await secureSensorSetup(flags, sensorId, flags["rekey-every"], topic) : undefined;

@@ -13,6 +13,8 @@ export interface AttackCounter {
   accepted: number;
   /** Reason code → blocked attempts, in first-seen order. */
   codes: Map<string, number>;
+  /** The threat model the attacker logged for the class, if any. */
+  model?: string;
 }
 
 /**
@@ -45,6 +47,13 @@ export class AttackTally {
       byClass.set(attackClass, counter = { attempts: 0, accepted: 0, codes: new Map() });
     }
     return counter;
+  }
+
+  /** Notes the threat model an attack record names for its class (the first one seen is kept). */
+  noteModel(phase: Phase, attackClass: string, model: string | undefined): void {
+    if (model === undefined) return;
+    const counter = this.counter(phase, attackClass);
+    if (counter) counter.model ??= model;
   }
 
   /** An `attack_refused`: an attempt the broker blocked, with its reason code. */
@@ -84,6 +93,7 @@ export class AttackTally {
           blocked: c.attempts - c.accepted,
           success_rate: c.attempts > 0 ? c.accepted / c.attempts : null,
           by_code: Object.fromEntries([...c.codes].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+          ...(c.model === undefined ? {} : { model: c.model }),
         };
       }
     }

@@ -50,6 +50,7 @@ export class MetricsFold {
   readonly #settings = new SettingsFold();
   readonly #authFailed = new Map<string, number>();
   #aclDenied = 0;
+  #alerts = 0;
   #connected = 0;
   #finished = false;
 
@@ -85,6 +86,7 @@ export class MetricsFold {
       case "attack_sent":
         return this.#attackSent(phase, record);
       case "attack_refused":
+        this.#attacks.noteModel(phase, str(record.class) ?? "unknown", str(record.model));
         return this.#attacks.refused(phase, str(record.class) ?? "unknown", str(record.code) ?? "REFUSED");
       case "attack_succeeded":
         return this.#attacks.succeeded(phase, str(record.class) ?? "unknown");
@@ -99,6 +101,9 @@ export class MetricsFold {
         return;
       case "acl_denied":
         this.#aclDenied++;
+        return;
+      case "alert":
+        this.#alerts++;
         return;
       case "client_connected":
         this.#connected++;
@@ -142,6 +147,7 @@ export class MetricsFold {
         client_connected: this.#connected,
       },
       settings: this.#settings.finish(),
+      alerts: this.#alerts,
     };
   }
 
@@ -174,6 +180,7 @@ export class MetricsFold {
 
   #attackSent(phase: Phase, record: LogRecord): void {
     const attackClass = str(record.class) ?? "unknown";
+    this.#attacks.noteModel(phase, attackClass, str(record.model));
     const counter = this.#attacks.counter(phase, attackClass);
     if (!counter) return;
     counter.attempts++;

@@ -153,6 +153,8 @@ export function summaryMarkdown(doc: MetricsDocument, bench?: BenchTable): strin
     ...section("Attacks: accepted / attempts, before (insecure) and after (secure)", attackTable(doc)),
     ...section("Legit delivery", legitTable(doc)),
     ...section("Timing (dudect: Welch's t on cropped measurements)", timingTable(doc)),
+    "",
+    `Alerts (one per flooding publisher and episode): ${doc.alerts ?? 0}.`,
   ];
   if (bench) parts.push(...section(bench.title ?? "End-to-end bench", benchAsTable(bench)));
   parts.push(

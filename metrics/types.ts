@@ -91,6 +91,8 @@ export interface AttackOutcome {
   success_rate: number | null;
   /** Why blocked attempts failed: actuator reason codes, broker refusal codes, NOT_SEEN, NOT_READABLE. */
   by_code: Record<string, number>;
+  /** Phase II: the threat model the class ran under (`device-account`, `broad-rights`), when logged. */
+  model?: string;
 }
 
 /** Fate of the legit sensor's messages in one phase. */
@@ -173,6 +175,8 @@ export interface AggregateMetrics {
   recovery: Record<string, RecoverySummary>;
   broker: { auth_failed: Record<string, number>; acl_denied: number; client_connected: number };
   settings: RunSettings;
+  /** `alert` events: one per publisher and episode of rejections past the threshold (docs/LOG.md). */
+  alerts?: number;
 }
 
 /**

@@ -1,17 +1,23 @@
 /**
  * The door actuator: subscribes, hands every message to an opener (Phase I trusts plaintext JSON, Phase II
  * opens envelopes), performs the action only on an accepted reading, and logs every rejection with its code.
- * Messages wait in a bounded queue, so a flood cannot grow memory, and are acted on in arrival order; by
- * default they are also judged one at a time, and with `concurrency` several are judged at once (so a
- * group-committing opener can batch their counters).
+ * Messages wait in a bounded queue, so a flood cannot grow memory. By default that is one queue in arrival
+ * order, with backpressure on the connection when it is full; with `fairQueue` (the secure actuator) every
+ * publisher (topic) has its own bounded queue, served in turn, and what one publisher overflows is refused
+ * as OVERLOADED at once, so a flood delays nobody else. By default messages are judged one at a time; with
+ * `concurrency` several are judged at once (so a group-committing opener can batch their counters).
+ * With `alerts`, a publisher whose rejections pass a threshold gets one `alert` per episode.
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { Clock } from "../core/clock.ts";
 import { payloadDigest } from "../core/digest.ts";
 import type { Log } from "../log/jsonl.ts";
 import type { MqttTransport } from "../transport/client.ts";
-import { decodeReading, type DoorReading } from "./door.ts";
+import { AlertMonitor, type AlertPolicy } from "./alerts.ts";
+import { decodeReading, deviceIdOfTopic, type DoorReading } from "./door.ts";
+import { FairQueue, type FairQueueLimits } from "./fair_queue.ts";
 import type { Phase } from "./sensor.ts";
 
 /** The opener's decision on one message. */
@@ -37,6 +43,18 @@ export interface ActuatorOptions {
    * still acted on and logged in arrival order; the opener must commit in the order it was called.
    */
   concurrency?: number;
+  /**
+   * One bounded queue per publisher (topic), served round-robin; overflow is refused as OVERLOADED and
+   * never held back on the connection. Default: one arrival-order queue of `queueLimit` with backpressure.
+   */
+  fairQueue?: FairQueueLimits;
+  /**
+   * A payload larger than this is rejected as MALFORMED on arrival, before it is queued (the secure
+   * actuator passes the envelope cap, so the queue's memory bound holds). Default: no cap here.
+   */
+  maxPayloadBytes?: number;
+  /** When given, rejections are counted per publisher and an `alert` is logged once per episode. */
+  alerts?: AlertPolicy;
 }
 
 /** What the actuator needs from the outside world. */
@@ -58,6 +76,8 @@ export interface ActuatorStats {
   /** QoS 1 redeliveries of messages already acted on (neither acted on nor rejected). */
   duplicates: number;
   byCode: Record<string, number>;
+  /** `alert` events logged. */
+  alerts: number;
 }
 
 /** A running actuator. */
@@ -70,6 +90,18 @@ export interface RunningActuator {
 
 /** Default bound of the message queue. */
 export const DEFAULT_QUEUE_LIMIT = 1024;
+
+/**
+ * The secure actuator's fair queue: 2 048 messages per publisher (the Phase II attack suite's burst on the
+ * victim's topic, or a restart's backlog of one sensor), 1 024 publishers, 4 096 in all (plus one per
+ * publisher with nothing waiting, which is always admitted). Everything that can wait, 5 120 messages, is
+ * judged in ≈4 s at ≈1 250 verifications/s (DSA, 2 cores), far inside the 30 s timestamp window, and holds
+ * at most 5 120 × 8 KiB = 40 MiB (docs/RELIABILITY.md, "Queue arithmetic").
+ */
+export const DEFAULT_FAIR_QUEUE: Required<FairQueueLimits> = { perKey: 2048, maxKeys: 1024, maxTotal: 4096 };
+
+/** With a fair queue, the drain gives the connection a turn at least this often (ms of judging). */
+export const FAIR_YIELD_EVERY_MS = 2;
 
 /** Phase I's opener: plaintext JSON, trusted as long as it parses. */
 export const plaintextOpener: MessageOpener = (_topic, payload) => Promise.resolve(decodeReading(payload));
@@ -86,9 +118,13 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
   const { clock, log } = deps;
   const queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
   const concurrency = options.concurrency ?? 1;
-  const stats: ActuatorStats = { received: 0, acted: 0, rejected: 0, duplicates: 0, byCode: {} };
+  const stats: ActuatorStats = { received: 0, acted: 0, rejected: 0, duplicates: 0, byCode: {}, alerts: 0 };
   type Queued = { topic: string; payload: Uint8Array };
   const queue: Queued[] = [];
+  const fair = options.fairQueue ? new FairQueue<Queued>(options.fairQueue) : undefined;
+  const pending = () => fair ? fair.size : queue.length;
+  const takeNext = (): Queued => fair ? fair.shift()!.item : queue.shift()!;
+  const monitor = options.alerts ? new AlertMonitor(options.alerts) : undefined;
   let draining: Promise<void> | undefined;
   /** Wakes the drain loop when a message arrives or one is concluded. */
   let wake: (() => void) | undefined;
@@ -115,7 +151,15 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       bytes: payload.length,
       ...fields,
     });
+    countForAlert(topic, code);
   };
+  function countForAlert(topic: string, code: string) {
+    const alert = monitor?.record(topic, code, clock.now());
+    if (alert) {
+      stats.alerts++;
+      log.event("alert", { phase: options.phase, ...alert, account: deviceIdOfTopic(topic) ?? null });
+    }
+  }
 
   const judge = async (topic: string, payload: Uint8Array): Promise<Verdict> => {
     try {
@@ -163,10 +207,19 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
     const judging = new Set<Promise<void>>();
     let lastConcluded: Promise<void> = Promise.resolve();
     let failure: { error: unknown } | undefined;
-    while (queue.length > 0 || judging.size > 0) {
+    let lastYield = performance.now();
+    while (pending() > 0 || judging.size > 0) {
       if (failure) throw failure.error; // as with one message at a time: a failing action stops the drain
-      while (queue.length > 0 && judging.size < concurrency) {
-        const next = queue.shift()!;
+      if (fair && performance.now() - lastYield >= FAIR_YIELD_EVERY_MS) {
+        // A forged signature is refused in microtasks only, so a busy drain would never let the socket be
+        // read: the flood would wait in the broker, the real sensor's message behind it. Giving I/O a turn
+        // keeps messages coming off the connection into their own queues (or shed as OVERLOADED).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+        continue; // messages may have been concluded meanwhile (their wake-up went to no one): look again
+      }
+      while (pending() > 0 && judging.size < concurrency) {
+        const next = takeNext();
         if (waiting.length > 0) admit();
         const verdict = judge(next.topic, next.payload);
         const previous = lastConcluded;
@@ -207,6 +260,33 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
   deps.transport.onMessage((topic, payload) => {
     stats.received++;
     const message = { topic, payload };
+    if (options.maxPayloadBytes !== undefined && payload.length > options.maxPayloadBytes) {
+      reject(
+        topic,
+        payload,
+        "MALFORMED",
+        `payload is ${payload.length} bytes, cap ${options.maxPayloadBytes}`,
+      );
+      return;
+    }
+    if (fair) {
+      // Read at once, queued per publisher: a publisher that overflows its own queue loses the overflow,
+      // and no one else waits for it (nothing is held back on the shared connection).
+      const pushed = fair.push(topic, message);
+      if (!pushed.ok) {
+        const limits = options.fairQueue!;
+        const why = pushed.reason === "key_full"
+          ? `publisher queue full (${limits.perKey} waiting on this topic)`
+          : pushed.reason === "total_full"
+          ? `queues full (${fair.size} waiting, cap ${limits.maxTotal})`
+          : `too many publishers waiting (${limits.maxKeys})`;
+        reject(topic, payload, "OVERLOADED", why);
+        return;
+      }
+      poke();
+      draining ??= drain();
+      return;
+    }
     if (queue.length < queueLimit && waiting.length === 0) {
       queue.push(message);
       poke();
@@ -225,7 +305,14 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
     return new Promise<void>((admitted) => waiting.push({ message, admitted }));
   });
   await deps.transport.subscribe(options.topic, { qos: options.qos });
-  log.event("role_started", { phase: options.phase, topic: options.topic, queue_limit: queueLimit });
+  log.event("role_started", {
+    phase: options.phase,
+    topic: options.topic,
+    queue_limit: queueLimit,
+    ...(options.fairQueue
+      ? { queue_per_publisher: options.fairQueue.perKey, max_publishers: options.fairQueue.maxKeys }
+      : {}),
+  });
 
   return {
     stats,

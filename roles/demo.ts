@@ -15,10 +15,17 @@ import type { MetricsDocument } from "../metrics/report.ts";
 import { loadAttackerKnowledge } from "../store/attacker_knowledge.ts";
 import { homePaths } from "../store/home.ts";
 import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "./attacker.ts";
-import { SECURE_TOPIC } from "./door.ts";
+import { secureTopicFor } from "./door.ts";
 import { settle, startInsecureHome, startSecureHome } from "./home.ts";
 import { createHome } from "./keygen.ts";
-import { openBrokerStream, runSecureAttacks, SECURE_ATTACK_CLASSES, startRelay } from "./secure_attacker.ts";
+import {
+  ATTACK_CATALOGUE,
+  openBrokerStream,
+  runSecureAttacks,
+  SECURE_ATTACK_CLASSES,
+  startRelay,
+  THREAT_MODEL_TEXT,
+} from "./secure_attacker.ts";
 import { readCredential } from "../store/credentials.ts";
 import { connectMqtt } from "../transport/client.ts";
 import { describeRecovery, runTiming } from "./timing.ts";
@@ -170,7 +177,7 @@ export async function runDemo(
     classes: SECURE_ATTACK_CLASSES,
     attempts: scale.secureAttempts,
     probeAttempts: Math.min(scale.secureAttempts, DEMO_PROBE_ATTEMPTS),
-    topic: SECURE_TOPIC,
+    topic: secureTopicFor("door-sensor-1"),
     captureTimeoutMs: 10_000,
     captureCount: 3,
     gapMs: 1,
@@ -178,7 +185,8 @@ export async function runDemo(
     brokerUrl: home2.url,
     victimUsername: "door-sensor-1",
     aclViolationTopic: "home/secure/window",
-    crossTopic: `${SECURE_TOPIC}/garage`,
+    // mallory's own device topic: reachable with the rights of any one device account.
+    crossTopic: secureTopicFor("mallory"),
   }, {
     clock,
     log: log2.forRole("attacker"),
@@ -205,6 +213,10 @@ export async function runDemo(
       `${active} active (${attack2.sent} published, ${attack2.refused} refused by the broker, ` +
       `${attack2.succeeded} probe(s) succeeded)`,
   );
+  for (const model of ["device-account", "broad-rights"] as const) {
+    const classes = SECURE_ATTACK_CLASSES.filter((cls) => ATTACK_CATALOGUE[cls].model === model);
+    progress(`Phase II  threat model ${model} (${THREAT_MODEL_TEXT[model]}): ${classes.join(", ")}`);
+  }
 
   progress("Timing    early-exit vs constant-time compare: Welch's t-test, then byte-by-byte recovery");
   const logT = openLog(logs.timing, "timing");

@@ -7,10 +7,36 @@ import { utf8Decode, utf8Encode } from "../crypto/codec.ts";
 
 /** Topic of Phase I plaintext door events. */
 export const INSECURE_TOPIC = "home/door";
-/** Topic of Phase II envelopes. */
-export const SECURE_TOPIC = "home/secure/door";
-/** What the secure actuator subscribes to: every secure topic, so cross-topic replays reach it and fail. */
-export const SECURE_TOPIC_FILTER = "home/secure/#";
+/**
+ * Where a Phase II device publishes: one topic per device, `home/secure/<sender-id>/door`, so the broker's
+ * ACL (`pattern write home/secure/%u/door`) lets each account write only its own topic and the actuator
+ * can queue, rate and alert per account.
+ * @example
+ * ```ts
+ * secureTopicFor("door-sensor-1"); // "home/secure/door-sensor-1/door"
+ * ```
+ */
+export function secureTopicFor(senderId: string): string {
+  return `home/secure/${senderId}/door`;
+}
+/**
+ * The device id a Phase II topic names, or undefined when the topic is not `home/secure/<id>/door`.
+ * @example
+ * ```ts
+ * deviceIdOfTopic("home/secure/door-sensor-1/door"); // "door-sensor-1"
+ * ```
+ */
+export function deviceIdOfTopic(topic: string): string | undefined {
+  const levels = topic.split("/");
+  if (levels.length !== 4 || levels[0] !== "home" || levels[1] !== "secure" || levels[3] !== "door") {
+    return undefined;
+  }
+  return levels[2] === "" ? undefined : levels[2];
+}
+/** Topic of the default sensor's (door-sensor-1's) envelopes: {@link secureTopicFor} of that id. */
+export const SECURE_TOPIC = secureTopicFor("door-sensor-1");
+/** What the secure actuator subscribes to: every device's secure topic. */
+export const SECURE_TOPIC_FILTER = "home/secure/+/door";
 /** Largest Phase I payload the actuator parses; anything larger is `OVERSIZE` before parsing. */
 export const MAX_INSECURE_PAYLOAD_BYTES = 4096;
 

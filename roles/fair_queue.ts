@@ -11,7 +11,7 @@
  */
 
 /** Why {@link FairQueue.push} refused an item. */
-export type FairQueueRefusal = "key_full" | "too_many_keys";
+export type FairQueueRefusal = "key_full" | "too_many_keys" | "total_full";
 
 /** Limits of a {@link FairQueue}. */
 export interface FairQueueLimits {
@@ -19,6 +19,12 @@ export interface FairQueueLimits {
   perKey: number;
   /** Keys with items waiting at once; a new key beyond this is refused. */
   maxKeys: number;
+  /**
+   * Items waiting in all queues together beyond which a key that already has items waiting is refused
+   * (default: no bound beyond perKey × maxKeys). A key with nothing waiting is still admitted, so a quiet
+   * publisher always gets its turn while others flood; at most `maxTotal + maxKeys` items ever wait.
+   */
+  maxTotal?: number;
 }
 
 /**
@@ -59,6 +65,7 @@ export class FairQueue<T> {
     const queue = this.#queues.get(key);
     if (queue) {
       if (queue.length >= this.#limits.perKey) return { ok: false, reason: "key_full" };
+      if (this.#size >= (this.#limits.maxTotal ?? Infinity)) return { ok: false, reason: "total_full" };
       queue.push(item);
     } else {
       if (this.#queues.size >= this.#limits.maxKeys) return { ok: false, reason: "too_many_keys" };

@@ -15,8 +15,10 @@ import { homePaths } from "../store/home.ts";
 import { readBrokerTls, readHomeCa } from "../store/tls.ts";
 import { startBroker } from "../transport/broker.ts";
 import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../transport/client.ts";
-import { plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
-import { INSECURE_TOPIC, SECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
+import { DEFAULT_FAIR_QUEUE, plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
+import { ENVELOPE_MAX_BYTES } from "../crypto/envelope.ts";
+import { DEFAULT_ALERT_POLICY } from "./alerts.ts";
+import { INSECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
 import { wireSecureActuator, wireSecureSensor } from "./secure_wiring.ts";
 import { memoryCounter, plaintextSealer, runSensor, type SensorOptions } from "./sensor.ts";
 
@@ -102,7 +104,9 @@ export async function startInsecureHome(broker: HomeBroker, log: Log, clock: Clo
 
 /**
  * Starts a Phase II home from a keys directory made by keygen: broker enforcing its passwd and acl
- * (embedded, TLS with the home's certificate), secure actuator with its replay database, secure sensor with its persistent counter.
+ * (embedded, TLS with the home's certificate), secure actuator with its replay database, fair per-publisher
+ * queue and alerts, secure sensor with its persistent counter, publishing on its own topic
+ * (`home/secure/<id>/door`).
  * @example
  * ```ts
  * const home = await startSecureHome({ kind: "embedded" }, { keysDir: "out/home", sensorId: "door-sensor-1", actuatorId: "door-actuator" }, log, systemClock, { epochLength: 1 });
@@ -132,7 +136,6 @@ export async function startSecureHome(
     keysDir: ids.keysDir,
     sensorId: ids.sensorId,
     actuatorId: ids.actuatorId,
-    topic: SECURE_TOPIC,
     epochLength: options.epochLength,
   });
   const sensorT = await connectMqtt({
@@ -163,7 +166,14 @@ export async function startSecureHome(
       clientId: ids.actuatorId,
       ...readCredential(paths, ids.actuatorId),
     });
-    const actuator = await startActuator({ topic: SECURE_TOPIC_FILTER, qos: 1, phase: "secure" }, {
+    const actuator = await startActuator({
+      topic: SECURE_TOPIC_FILTER,
+      qos: 1,
+      phase: "secure",
+      fairQueue: DEFAULT_FAIR_QUEUE,
+      maxPayloadBytes: ENVELOPE_MAX_BYTES,
+      alerts: DEFAULT_ALERT_POLICY,
+    }, {
       clock,
       log: actuatorLog,
       transport,
@@ -180,7 +190,7 @@ export async function startSecureHome(
     },
     connect: (o) => connectMqtt({ url, ca, ...o }),
     runSensor: (count, intervalMs) =>
-      runSensor({ sensorId: ids.sensorId, topic: SECURE_TOPIC, qos: 1, phase: "secure", count, intervalMs }, {
+      runSensor({ sensorId: ids.sensorId, topic: sensor.topic, qos: 1, phase: "secure", count, intervalMs }, {
         clock,
         log: log.forRole("sensor"),
         transport: sensorT,

@@ -27,7 +27,7 @@ import {
   revoke,
   saveTrustList,
 } from "../store/trust.ts";
-import { SECURE_TOPIC } from "./door.ts";
+import { SECURE_TOPIC_FILTER, secureTopicFor } from "./door.ts";
 
 /** What a home holds. */
 export interface HomeOptions {
@@ -161,34 +161,35 @@ export function extraActuatorAccounts(actuatorId: string, count = 1): string[] {
 export const BROKER_PASSWORD_BYTES = 24;
 
 /**
- * The ACL of a home: each sensor may only publish its own door topic, the actuator may only read the
- * secure topics, and the attacker account (if any) may read `home/#` and write `home/secure/door/#`,
- * the rights a compromised device on the same broker would plausibly have.
+ * The ACL of a home. One pattern line lets every account write only its own device topic
+ * (`pattern write home/secure/%u/door`, docs/THREAT_MODEL.md); the actuator may read every device topic
+ * (`home/secure/+/door`); the attacker account (if any) may read `home/#` and write every device topic:
+ * the broad-rights model (an open or compromised broker) under which the Phase II envelope attacks reach
+ * the actuator on the victim's own topic. Sensors need no lines of their own.
  * @example
  * ```ts
- * homeAcl(["door-sensor-1"], "door-actuator", "mallory").users.length; // 3
+ * homeAcl(["door-sensor-1"], "door-actuator", "mallory").users.length; // 2
  * ```
  */
 export function homeAcl(
-  sensors: string[],
+  _sensors: string[],
   actuatorId: string,
   attacker?: string,
   actuatorAccounts: string[] = [],
 ): AclFile {
   const users: AclFile["users"] = [
-    ...sensors.map((id) => ({ username: id, rules: [{ access: "write" as const, topic: SECURE_TOPIC }] })),
     ...[actuatorId, ...actuatorAccounts].map((username) => ({
       username,
-      rules: [{ access: "read" as const, topic: "home/secure/#" }],
+      rules: [{ access: "read" as const, topic: SECURE_TOPIC_FILTER }],
     })),
   ];
   if (attacker) {
     users.push({
       username: attacker,
-      rules: [{ access: "read", topic: "home/#" }, { access: "readwrite", topic: `${SECURE_TOPIC}/#` }],
+      rules: [{ access: "read", topic: "home/#" }, { access: "write", topic: SECURE_TOPIC_FILTER }],
     });
   }
-  return { anonymous: [], users, patterns: [] };
+  return { anonymous: [], users, patterns: [{ access: "write", topic: secureTopicFor("%u") }] };
 }
 
 /**

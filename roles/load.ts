@@ -18,7 +18,7 @@ import type { Log, LogRecord } from "../log/jsonl.ts";
 import { readCredential } from "../store/credentials.ts";
 import { homePaths } from "../store/home.ts";
 import { connectMqtt, type MqttTransport } from "../transport/client.ts";
-import { makeReading, SECURE_TOPIC } from "./door.ts";
+import { makeReading } from "./door.ts";
 import { type SecureSensorWiring, wireSecureSensors } from "./secure_wiring.ts";
 
 /** Default bound on messages sent but not yet concluded by the actuator (closed loop). */
@@ -207,7 +207,7 @@ export async function runLoad(options: LoadOptions, deps: LoadDeps): Promise<Loa
     sentAt.set(`${sensor.id}\0${counter}`, startedAt);
     try {
       const { payload } = await sensor.wiring.seal(reading);
-      await sensor.transport.publish(SECURE_TOPIC, payload, { qos: 1 });
+      await sensor.transport.publish(sensor.wiring.topic, payload, { qos: 1 });
       sent++;
     } catch (error) {
       publishFailures++;
@@ -320,7 +320,8 @@ async function setUpSensors(
 ): Promise<{ sensors: SimulatedSensor[]; suite: Suite }> {
   const paths = homePaths(options.keysDir);
   const connectionCount = Math.min(options.connections, options.sensorIds.length);
-  // Connection c logs in as the first sensor that uses it: the ACL lets every sensor write the door topic.
+  // Connection c logs in as the first sensor that uses it. The home's ACL lets an account write only its
+  // own topic (home/secure/<id>/door), so sharing connections needs a broker configured to allow it.
   const transports: MqttTransport[] = [];
   for (let first = 0; first < connectionCount; first += CONNECT_PARALLELISM) {
     const ids = options.sensorIds.slice(first, Math.min(first + CONNECT_PARALLELISM, connectionCount));
@@ -337,7 +338,6 @@ async function setUpSensors(
     keysDir: options.keysDir,
     sensorIds: options.sensorIds,
     actuatorId: options.actuatorId,
-    topic: SECURE_TOPIC,
     epochLength: options.epochLength,
   });
   const sensors = wired.map((wiring, i): SimulatedSensor => ({

@@ -9,6 +9,7 @@
 
 import {
   DEFAULT_KEY_CACHE_ENTRIES,
+  ENVELOPE_MAX_BYTES,
   EpochKeyCache,
   open,
   REASON_CODES,
@@ -21,10 +22,11 @@ import { importVerifyingKeyPem } from "../crypto/signature.ts";
 import { lookup, type TrustList } from "../store/trust.ts";
 import { utf8Decode } from "../crypto/codec.ts";
 import { payloadDigest } from "../core/digest.ts";
+import type { RateLimit } from "../core/token_bucket.ts";
 import type { AcceptResult, ReplayState } from "../store/replay.ts";
 import type { MessageOpener, Verdict } from "./actuator.ts";
 import type { CommitBatcher } from "./commit_batcher.ts";
-import { checkSecureReading } from "./door.ts";
+import { checkSecureReading, deviceIdOfTopic } from "./door.ts";
 
 /** Reason code for a QoS 1 redelivery of a message already acted on (logged as `duplicate`). */
 export const DUPLICATE_CODE = "DUPLICATE";
@@ -37,14 +39,24 @@ export const RECENT_ACCEPTED_LIMIT = 4096;
 
 /**
  * Every code the secure receiver can reject a message with: {@link REASON_CODES} of `open()` (§6 checks
- * 1–8), then the receiver's own (checks 9–10 and its queue). The closed table of docs/PROTOCOL.md §6.
+ * 1–8), then the receiver's own (checks 9–10, its queue, the topic binding and the per-sender rate). The
+ * closed table of docs/PROTOCOL.md §6.
  */
 export const RECEIVER_REASON_CODES = [
   ...REASON_CODES,
   "BAD_READING",
   "STATE_WRITE_FAILED",
   "OVERLOADED",
+  "TOPIC_MISMATCH",
+  "RATE_LIMITED",
 ] as const;
+/**
+ * The per-sender rate of authentic messages the actuator acts on: 50 a second, 500 at once. A door sensor
+ * sends a few a minute; a compromised but trusted device flooding valid envelopes is cut to 50 a second
+ * and the rest refused as RATE_LIMITED (docs/RELIABILITY.md, "Flood").
+ */
+export const DEFAULT_SENDER_RATE: RateLimit = { ratePerS: 50, burst: 500 };
+
 /** A code of {@link RECEIVER_REASON_CODES}. */
 export type ReceiverReasonCode = typeof RECEIVER_REASON_CODES[number];
 
@@ -68,6 +80,11 @@ export interface SecureOpenerDeps {
    * transaction per message; a verdict still waits until its counter is durable. Default: none.
    */
   batcher?: Pick<CommitBatcher, "submit">;
+  /**
+   * Per-sender rate of authentic messages (§6 check 9b): false refuses the message as RATE_LIMITED,
+   * before its counter is recorded. Default: no limit.
+   */
+  senderLimit?: { take(sender: string, nowMs: number): boolean };
 }
 
 /**
@@ -75,7 +92,7 @@ export interface SecureOpenerDeps {
  * @example
  * ```ts
  * const openMessage = secureOpener({ clock, trust, replay, recipientPrivateKey, timestampWindowMs: 30_000, keyCache });
- * const verdict = await openMessage("home/secure/door", bytes);
+ * const verdict = await openMessage("home/secure/door-sensor-1/door", bytes);
  * ```
  */
 export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
@@ -114,6 +131,19 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
     releaseTurn: () => void,
   ): Promise<Verdict> {
     const start = perfNow();
+    // Check 0b, before any expensive work: on a device topic (home/secure/<id>/door) the envelope must be
+    // that device's. The topic is signed too, but this refuses a flood in another's name for one JSON parse.
+    const mismatch = topicMismatch(topic, payload);
+    if (mismatch) {
+      return {
+        ok: false,
+        code: "TOPIC_MISMATCH",
+        detail: `envelope of sender ${
+          JSON.stringify(mismatch.sender.slice(0, 64))
+        } on the topic of ${mismatch.device}`,
+        fields: { sensor_id: mismatch.device },
+      };
+    }
     const result = await open(payload, topic, {
       clock: deps.clock,
       trust: deps.trust,
@@ -154,6 +184,16 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
         ok: false,
         code: "BAD_READING",
         detail: reading.detail,
+        fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
+      };
+    }
+    // Check 9b: a trusted sender (perhaps a compromised device) cannot monopolise the actuator; refused
+    // before the commit, so the counter is not consumed.
+    if (deps.senderLimit && !deps.senderLimit.take(message.sender, deps.clock.now())) {
+      return {
+        ok: false,
+        code: "RATE_LIMITED",
+        detail: `sender ${message.sender} is over its rate`,
         fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
       };
     }
@@ -199,6 +239,25 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
       },
     };
   }
+}
+
+/**
+ * Check 0b of docs/PROTOCOL.md §6: on a device topic (`home/secure/<id>/door`), a message of at most the
+ * envelope cap that parses as JSON with a string `sender` other than `<id>`. Returns the two ids, or
+ * undefined when the check passes (or does not apply). Costs one JSON parse, no key and no signature.
+ * @example
+ * ```ts
+ * topicMismatch("home/secure/door-sensor-2/door", bytesClaimingDoorSensor1); // { device: "door-sensor-2", sender: "door-sensor-1" }
+ * ```
+ */
+export function topicMismatch(
+  topic: string,
+  payload: Uint8Array,
+): { device: string; sender: string } | undefined {
+  const device = deviceIdOfTopic(topic);
+  if (device === undefined || payload.length > ENVELOPE_MAX_BYTES) return undefined;
+  const { sender } = claimedIdentity(payload);
+  return sender !== undefined && sender !== device ? { device, sender } : undefined;
 }
 
 function round(ms: number | undefined): number {

@@ -22,6 +22,8 @@ export {
   type AttackClassEntry,
   SECURE_ATTACK_CLASSES,
   type SecureAttackClass,
+  THREAT_MODEL_TEXT,
+  type ThreatModel,
 } from "./attacks/catalogue.ts";
 export { DEFAULT_TAKEOVER_CLIENT_ID, RETAIN_PROBE_MS, TAKEOVER_LISTEN_MS } from "./attacks/account.ts";
 export { CAPTURE_POLL_MS } from "./attacks/capture.ts";

@@ -7,6 +7,7 @@
  */
 
 import type { Clock } from "../core/clock.ts";
+import { KeyedTokenBuckets, type RateLimit } from "../core/token_bucket.ts";
 import type { Suite } from "../crypto/envelope.ts";
 import type { Log } from "../log/jsonl.ts";
 import { CounterStore } from "../store/counter.ts";
@@ -16,7 +17,8 @@ import { type ReplayState, ReplayStore } from "../store/replay.ts";
 import { isPostgresUrl, PgReplayStore } from "../store/replay_pg.ts";
 import type { MessageOpener } from "./actuator.ts";
 import { CommitBatcher } from "./commit_batcher.ts";
-import { keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
+import { DEFAULT_SENDER_RATE, keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
+import { secureTopicFor } from "./door.ts";
 import { secureSealer } from "./secure_sensor.ts";
 import type { ReadingSealer } from "./sensor.ts";
 
@@ -31,8 +33,8 @@ export interface SecureSensorsSpec {
   sensorIds: readonly string[];
   /** The actuator whose RSA public key wraps the session keys. */
   actuatorId: string;
-  /** Topic the envelopes are published on (it is signed). */
-  topic: string;
+  /** Topic the envelopes are published on (it is signed); default each sensor's own, `secureTopicFor(id)`. */
+  topic?: string;
   /** Messages per AES key epoch; 1 = a fresh key per message. */
   epochLength: number;
 }
@@ -43,6 +45,8 @@ export type SecureSensorSpec = Omit<SecureSensorsSpec, "sensorIds"> & { sensorId
 /** A sensor ready to seal: its sealer and its persistent counter. */
 export interface SecureSensorWiring {
   sensorId: string;
+  /** The topic its envelopes are sealed for (and must be published on). */
+  topic: string;
   suite: Suite;
   seal: ReadingSealer;
   /** The next counter value, durable before it is returned. */
@@ -56,7 +60,7 @@ export interface SecureSensorWiring {
  * counter and a sealer that rekeys every `epochLength` messages.
  * @example
  * ```ts
- * const sensor = await wireSecureSensor({ keysDir: "keys", sensorId: "door-sensor-1", actuatorId: "door-actuator", topic: "home/secure/door", epochLength: 1 });
+ * const sensor = await wireSecureSensor({ keysDir: "keys", sensorId: "door-sensor-1", actuatorId: "door-actuator", topic: "home/secure/door-sensor-1/door", epochLength: 1 });
  * const { payload } = await sensor.seal(makeReading("door-sensor-1", sensor.nextCounter(), Date.now(), 21));
  * sensor.close();
  * ```
@@ -72,7 +76,7 @@ export async function wireSecureSensor(spec: SecureSensorSpec): Promise<SecureSe
  * opened are closed before the error is thrown.
  * @example
  * ```ts
- * const fleet = await wireSecureSensors({ keysDir: "keys", sensorIds: ["sensor-0001", "sensor-0002"], actuatorId: "door-actuator", topic: "home/secure/door", epochLength: 100 });
+ * const fleet = await wireSecureSensors({ keysDir: "keys", sensorIds: ["sensor-0001", "sensor-0002"], actuatorId: "door-actuator", epochLength: 100 });
  * ```
  */
 export async function wireSecureSensors(spec: SecureSensorsSpec): Promise<SecureSensorWiring[]> {
@@ -83,11 +87,13 @@ export async function wireSecureSensors(spec: SecureSensorsSpec): Promise<Secure
     for (const [i, sensorId] of spec.sensorIds.entries()) {
       const { suite, signingKey, recipientPublicKey } = identities[i];
       const counter = CounterStore.open(paths.counter(sensorId));
+      const topic = spec.topic ?? secureTopicFor(sensorId);
       wired.push({
         sensorId,
+        topic,
         suite,
         seal: secureSealer({
-          topic: spec.topic,
+          topic,
           sensorId,
           suite,
           signingKey,
@@ -121,6 +127,8 @@ export interface SecureActuatorSpec {
   windowMs?: number;
   /** Group commit: record counters in one durable transaction per `batchMs` ms (default: one per message). */
   batchMs?: number;
+  /** Authentic messages a sender may have acted on, per second (default {@link DEFAULT_SENDER_RATE}). */
+  senderRate?: RateLimit | "off";
 }
 
 /** An actuator ready to open: its opener over the replay database. */
@@ -152,7 +160,7 @@ export async function openReplayState(state: string, options: { init: boolean })
  * @example
  * ```ts
  * const actuator = await wireSecureActuator({ keysDir: "keys", actuatorId: "door-actuator" }, { clock: systemClock, log });
- * const verdict = await actuator.open("home/secure/door", payload);
+ * const verdict = await actuator.open("home/secure/door-sensor-1/door", payload);
  * await actuator.close();
  * ```
  */
@@ -178,6 +186,9 @@ export async function wireSecureActuator(
       timestampWindowMs: spec.windowMs ?? DEFAULT_TIMESTAMP_WINDOW_MS,
       keyCache: keyCacheFor(trust),
       batcher,
+      senderLimit: spec.senderRate === "off"
+        ? undefined
+        : new KeyedTokenBuckets(spec.senderRate ?? DEFAULT_SENDER_RATE),
     }),
     close: async () => {
       await batcher?.flush();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { open, REASON_CODES } from "../crypto/envelope.ts";
-import { SECURE_TOPIC } from "../roles/door.ts";
+import { SEED_TOPIC } from "../testkit/fuzz/home.ts";
 import {
   CORPUS_MAX_FILES,
   corpusPayload,
@@ -59,7 +59,7 @@ Deno.test("fuzz: the oracle catches an open() that ignores the arrival topic", a
     cases: 1_500,
     seed: 5,
     target: "open",
-    openImpl: (bytes, _topic, deps) => open(bytes, SECURE_TOPIC, deps),
+    openImpl: (bytes, _topic, deps) => open(bytes, SEED_TOPIC, deps),
   });
   assert.ok(report.open!.signatureBypasses > 0, formatReport(report));
   assert.equal(fuzzFailed(report), true);

@@ -24,6 +24,7 @@ import type { Log } from "../log/jsonl.ts";
 import { CodedError } from "../core/errors.ts";
 import { LoginThrottle, type LoginThrottleOptions } from "../auth/login_throttle.ts";
 import { MqttFrameGuard } from "./frame_guard.ts";
+import { KeyedTokenBuckets, type RateLimit } from "../core/token_bucket.ts";
 
 /** What a client may do with a topic. */
 export type TopicAccess = "read" | "write" | "subscribe";
@@ -74,7 +75,23 @@ export interface BrokerLimits {
   maxPendingPerAddress: number;
   /** Backoff of refused logins. */
   loginThrottle: LoginThrottleOptions;
+  /**
+   * PUBLISH packets per account (username), as a token bucket; undefined turns the limit off. An
+   * over-limit publish is acknowledged as usual and delivered to no one (MQTT 3.1.1 has no way to say
+   * "slow down"), counted, and logged once per episode as `broker_denied` with code `RATE_LIMITED`.
+   */
+  publishRate: RateLimit | undefined;
 }
+
+/**
+ * The default per-account publish limit: 200 a second with a burst of 2 000. A door sensor sends a few
+ * messages a minute and the Phase II attack suite about a thousand in a burst; a flooding account is cut
+ * to 200 a second (docs/RELIABILITY.md, "Flood").
+ */
+export const DEFAULT_PUBLISH_RATE: RateLimit = { ratePerS: 200, burst: 2000 };
+
+/** An account quiet (no over-limit publish) this long ends its rate-limit episode; the next one is logged. */
+export const RATE_LIMIT_EPISODE_QUIET_MS = 10_000;
 
 /** The limits a secure broker uses unless told otherwise. */
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
@@ -85,6 +102,7 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxPendingConnections: 256,
   maxPendingPerAddress: 64,
   loginThrottle: {},
+  publishRate: DEFAULT_PUBLISH_RATE,
 };
 
 /** Options for {@link startBroker}. */
@@ -124,6 +142,8 @@ export interface RunningBroker {
   port: number;
   /** `mqtt://host:port`, or `mqtts://host:port` with TLS, for clients. */
   url: string;
+  /** Publishes dropped by the per-account rate limit so far, by username. */
+  readonly rateLimited: Readonly<Record<string, number>>;
   /** Stops accepting, disconnects every client and closes the broker. */
   close(): Promise<void>;
 }
@@ -156,7 +176,7 @@ interface AedesHooks {
   ) => void;
   authorizePublish: (
     client: AedesClient,
-    packet: { topic: string; retain?: boolean },
+    packet: { topic: string; retain?: boolean; payload: object },
     done: (e: Error | null) => void,
   ) => void;
   authorizeSubscribe: (
@@ -164,7 +184,7 @@ interface AedesHooks {
     sub: { topic: string; qos: number },
     done: (e: Error | null, s: unknown) => void,
   ) => void;
-  authorizeForward: (client: AedesClient, packet: { topic: string }) => unknown;
+  authorizeForward: (client: AedesClient, packet: { topic: string; payload: object }) => unknown;
 }
 
 /**
@@ -189,6 +209,12 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const throttle = new LoginThrottle(limits.loginThrottle);
   const pendingByAddress = new Map<string, number>();
   let pendingTotal = 0;
+  const publishBuckets = limits.publishRate ? new KeyedTokenBuckets(limits.publishRate) : undefined;
+  const rateLimited: Record<string, number> = {};
+  /** When each account last had a publish dropped: an episode is one record, not one per message. */
+  const lastDropMs = new Map<string, number>();
+  /** Payloads of dropped publishes: aedes keeps the payload object when it wraps the packet for delivery. */
+  const droppedPayloads = new WeakSet<object>();
   /** Refusals waiting out their login backoff; dropped on close (aedes closes their clients anyway). */
   const heldRefusals = new Set<ReturnType<typeof setTimeout>>();
 
@@ -281,6 +307,28 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         // aedes closes the connection on a refused publish; Mosquitto 2 drops it silently. Neither delivers it.
         return done(new Error("publish not authorised"));
       }
+      const account = username ?? `client:${client.id}`;
+      const now = Date.now();
+      if (publishBuckets && !publishBuckets.take(account, now)) {
+        rateLimited[account] = (rateLimited[account] ?? 0) + 1;
+        const last = lastDropMs.get(account);
+        if (last === undefined || now - last >= RATE_LIMIT_EPISODE_QUIET_MS) {
+          log.event("broker_denied", {
+            code: "RATE_LIMITED",
+            client_id: client.id,
+            username: username ?? null,
+            topic: packet.topic,
+            rate_per_s: limits.publishRate!.ratePerS,
+            burst: limits.publishRate!.burst,
+            dropped_so_far: rateLimited[account],
+          });
+        }
+        lastDropMs.delete(account); // re-inserted: the map's order is recency, oldest forgotten first
+        lastDropMs.set(account, now);
+        if (lastDropMs.size > 10_000) lastDropMs.delete(lastDropMs.keys().next().value!);
+        // Acknowledged (the client sees no error, as with an ACL refusal on Mosquitto) but forwarded to no one.
+        droppedPayloads.add(packet.payload);
+      }
     }
     done(null);
   };
@@ -304,6 +352,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
 
   hooks.authorizeForward = (client, packet) => {
     if (!policy) return packet;
+    if (droppedPayloads.has(packet.payload)) return null;
     const username = usernames.get(client);
     if (!policy.authorize({ username, clientId: client.id, topic: packet.topic, access: "read" })) {
       return null;
@@ -320,6 +369,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   if (logMessages) {
     aedes.on("publish", (packet, client: AedesClient) => {
       if (!client) return; // broker-internal ($SYS heartbeats, wills of gone clients)
+      if (droppedPayloads.has(packet.payload as object)) return; // over the account's rate: routed to no one
       log.event("message_routed", {
         client_id: client.id,
         topic: packet.topic,
@@ -434,6 +484,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     host,
     port,
     url: `${options.tls ? "mqtts" : "mqtt"}://${host}:${port}`,
+    rateLimited,
     close() {
       closed ??= (async () => {
         for (const socket of sockets) clearTimeout(connections.get(socket)?.connectTimer);

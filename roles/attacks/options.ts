@@ -43,7 +43,7 @@ export interface SecureAttackOptions {
   victimUsername: string;
   /** A topic outside the attacker's ACL, for `acl-violation` (default `home/secure/window`). */
   aclViolationTopic: string;
-  /** Another topic the actuator listens on, for `cross-topic-replay` (default `home/secure/door/garage`). */
+  /** Another topic the actuator listens on, for `cross-topic-replay` (default the attacker's own device topic). */
   crossTopic: string;
   /** The actuator's timestamp window, to compute honest expectations (default `TIMESTAMP_WINDOW_MS`). */
   timestampWindowMs?: number;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { topicMismatch } from "../secure_actuator.ts";
 import type { Clock } from "../../core/clock.ts";
 import { payloadDigest } from "../../core/digest.ts";
 import { Log, type LogRecord } from "../../log/jsonl.ts";
@@ -22,6 +23,8 @@ export interface AttemptId {
   cls: string;
   variant: string;
   attackId: string;
+  /** The threat model the class runs under (catalogue `model`), logged with every attempt. */
+  model?: string;
 }
 
 /** What the publisher needs: the clock, the attacker's log, and where its own digests are noted. */
@@ -73,6 +76,7 @@ export class AttackPublisher {
       class: attempt.cls,
       variant: attempt.variant,
       attack_id: attempt.attackId,
+      ...(attempt.model ? { model: attempt.model } : {}),
       code,
       ...fields,
     });
@@ -102,11 +106,20 @@ export class AttackPublisher {
   ): Promise<void> {
     const { clock } = this.#deps;
     const topic = message.topic ?? this.#deps.victimTopic;
+    // The receiver's topic binding (check 0b) comes before every envelope check: whatever a recipe
+    // predicted, an envelope in another device's name on a device topic earns TOPIC_MISMATCH.
+    const expect = message.expect !== "BROKER_DENIED" && topicMismatch(topic, message.payload)
+      ? "TOPIC_MISMATCH"
+      : message.expect;
     try {
       await sendAttack(
         {
           clock,
-          log: this.#taggedLog({ expect: message.expect, ...message.fields }),
+          log: this.#taggedLog({
+            expect,
+            ...(attempt.model ? { model: attempt.model } : {}),
+            ...message.fields,
+          }),
           transport: transport as SecureAttackerDeps["transport"],
         },
         { own: this.#deps.own },

@@ -27,8 +27,9 @@ export const replay: AttackRecipe = {
 };
 
 /**
- * `cross-topic-replay`: the same bytes on another topic. The topic is signed and in the AAD, so the
- * signature fails there.
+ * `cross-topic-replay`: the same bytes on another topic. On another device's topic (the default: the
+ * attacker's own) the receiver's topic binding refuses it before anything else (TOPIC_MISMATCH); on any
+ * other topic the actuator hears, the topic is signed and in the AAD, so the signature fails there.
  * @example
  * ```ts
  * const message = await crossTopicReplay.build(ctx, "verbatim", 1);
@@ -42,7 +43,7 @@ export const crossTopicReplay: AttackRecipe = {
     return {
       topic: ctx.options.crossTopic,
       payload: t.payload,
-      expect: ctx.afterTimestamp(t.json.ts, "BAD_SIGNATURE"),
+      expect: ctx.afterTimestamp(t.json.ts, "BAD_SIGNATURE"), // TOPIC_MISMATCH first: see AttackPublisher
       fields: syntheticField(t),
     };
   },

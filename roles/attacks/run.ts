@@ -5,7 +5,7 @@
  */
 
 import { TIMESTAMP_WINDOW_MS } from "../../crypto/envelope.ts";
-import { SECURE_TOPIC } from "../door.ts";
+import { SECURE_TOPIC, secureTopicFor } from "../door.ts";
 import { captureEnvelopes } from "./capture.ts";
 import { ATTACK_CATALOGUE, type AttackClassEntry, SECURE_ATTACK_CLASSES } from "./catalogue.ts";
 import { createAttackContext } from "./context.ts";
@@ -31,7 +31,7 @@ export const DEFAULT_SECURE_ATTACK: SecureAttackOptions = {
   brokerUrl: "mqtt://127.0.0.1:1883",
   victimUsername: "door-sensor-1",
   aclViolationTopic: "home/secure/window",
-  crossTopic: "home/secure/door/garage",
+  crossTopic: secureTopicFor("mallory"),
   timestampWindowMs: TIMESTAMP_WINDOW_MS,
   fallbackSender: "door-sensor-1",
   maxInFlight: DEFAULT_MAX_IN_FLIGHT,
@@ -64,6 +64,7 @@ export async function runSecureAttacks(
     victim_username: options.victimUsername,
     acl_violation_topic: options.aclViolationTopic,
     cross_topic: options.crossTopic,
+    models: Object.fromEntries(options.classes.map((cls) => [cls, ATTACK_CATALOGUE[cls].model])),
   });
   const capture = await captureEnvelopes(options, deps);
   const publisher = new AttackPublisher({
@@ -88,7 +89,12 @@ export async function runSecureAttacks(
     const limit = entry.level === "probe" ? options.probeAttempts ?? options.attempts : options.attempts;
     for (let i = 1; i <= limit && !deps.signal?.aborted; i++) {
       attempts++;
-      const attempt = { cls, variant: variants[(i - 1) % variants.length], attackId: attackIdOf(cls, i) };
+      const attempt = {
+        cls,
+        variant: variants[(i - 1) % variants.length],
+        attackId: attackIdOf(cls, i),
+        model: entry.model,
+      };
       if (entry.level === "probe") {
         await publisher.drain();
         const probe = entry.build(ctx, attempt.variant, i);

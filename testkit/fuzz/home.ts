@@ -19,7 +19,7 @@ import {
 } from "../../crypto/envelope.ts";
 import { generateRsaKeyPair, wrapSessionKey } from "../../crypto/rsa.ts";
 import type { SigningKey } from "../../crypto/signature.ts";
-import { encodeReading, makeReading, SECURE_TOPIC } from "../../roles/door.ts";
+import { encodeReading, makeReading } from "../../roles/door.ts";
 import { trustResolver } from "../../roles/secure_actuator.ts";
 import { MemoryReplayStore } from "../../store/replay.ts";
 import { addSender, emptyTrustList, revoke, type TrustList } from "../../store/trust.ts";
@@ -54,7 +54,12 @@ const SEED_EPOCHS: Readonly<Record<string, readonly (readonly number[])[]>> = {
   [FUZZ_SENDER_ED]: [[1, 2, 3], [4], [5, 6]],
   [FUZZ_SENDER_REVOKED]: [[1]],
 };
-/** The second topic the seeds are sealed for, beside `SECURE_TOPIC` (some mutations swap them). */
+/**
+ * The topic most seeds are sealed for. Not a device topic (`home/secure/<id>/door`), so the receiver's
+ * topic binding (TOPIC_MISMATCH) does not apply and every mutation reaches the envelope's own checks.
+ */
+export const SEED_TOPIC = "home/secure/door";
+/** The second topic the seeds are sealed for, beside {@link SEED_TOPIC} (some mutations swap them). */
 export const OTHER_SEED_TOPIC = "home/secure/garage";
 
 /** A sender of the fuzz home with its private key. */
@@ -203,7 +208,7 @@ export async function buildFuzzHome(rng: FuzzRng): Promise<FuzzHome> {
       for (const counter of counters) {
         // Spread over the window: counter 1 is 18 s old, counter 6 is 17 s ahead of the receiver's clock.
         const ts = FUZZ_NOW_MS - 25_000 + counter * 7_000;
-        const topic = counter === 3 ? OTHER_SEED_TOPIC : SECURE_TOPIC;
+        const topic = counter === 3 ? OTHER_SEED_TOPIC : SEED_TOPIC;
         const msgId = `${sender}-${counter}`;
         const bytes = await seal({
           topic,

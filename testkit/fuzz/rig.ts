@@ -38,7 +38,7 @@ export interface ActuatorRig {
  * @example
  * ```ts
  * const rig = await startActuatorRig(home);
- * rig.deliver(SECURE_TOPIC, payload);
+ * rig.deliver(SEED_TOPIC, payload);
  * await rig.actuator.idle();
  * ```
  */

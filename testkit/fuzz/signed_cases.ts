@@ -18,7 +18,7 @@ import {
 } from "../../crypto/envelope.ts";
 import { RSA_WRAPPED_KEY_BYTES, wrapSessionKey } from "../../crypto/rsa.ts";
 import { type SigningKey, signMessage } from "../../crypto/signature.ts";
-import { encodeReading, makeReading, SECURE_TOPIC } from "../../roles/door.ts";
+import { encodeReading, makeReading } from "../../roles/door.ts";
 import type { GeneratedCase, MutationContext } from "./case.ts";
 import {
   activeSeeds,
@@ -28,6 +28,7 @@ import {
   FUZZ_SENDER_ED,
   type FuzzSigner,
   OTHER_SEED_TOPIC,
+  SEED_TOPIC,
 } from "./home.ts";
 import { nested, q } from "./json_members.ts";
 import type { FuzzRng } from "./rng.ts";
@@ -140,7 +141,7 @@ export async function signedBadKey(ctx: MutationContext): Promise<GeneratedCase>
       what = "all-zero wrapped_key";
   }
   const counter = freshCounter(rng, signer.sender);
-  const parts = unsealedParts(rng, signer, SECURE_TOPIC, counter, freshTs(rng), `k-${counter}`, wrappedKey);
+  const parts = unsealedParts(rng, signer, SEED_TOPIC, counter, freshTs(rng), `k-${counter}`, wrappedKey);
   const plaintext = encodeReading(makeReading(signer.sender, counter, parts.ts, 20));
   const ciphertext = await encryptFor(sessionKey, parts.nonce, plaintext, parts);
   return {
@@ -230,7 +231,7 @@ export async function signedRebind(ctx: MutationContext): Promise<GeneratedCase>
   const changed = ["counter"];
   switch (rng.int(4)) {
     case 0:
-      topic = topic === SECURE_TOPIC ? OTHER_SEED_TOPIC : SECURE_TOPIC;
+      topic = topic === SEED_TOPIC ? OTHER_SEED_TOPIC : SEED_TOPIC;
       changed.push("topic");
       break;
     case 1:
@@ -333,7 +334,7 @@ export async function signedPlaintext(ctx: MutationContext): Promise<GeneratedCa
     : undefined;
   const sessionKey = epochSeed?.sessionKey ?? rng.bytes(32);
   const wrappedKey = epochSeed?.wrappedKey ?? await wrapSessionKey(home.recipientPublicKey, sessionKey);
-  const parts = unsealedParts(rng, signer, SECURE_TOPIC, counter, ts, `p-${counter}`, wrappedKey);
+  const parts = unsealedParts(rng, signer, SEED_TOPIC, counter, ts, `p-${counter}`, wrappedKey);
   const ciphertext = await encryptFor(sessionKey, parts.nonce, plaintext, parts);
   return {
     topic: parts.topic,

@@ -7,7 +7,6 @@
 import { toBase64Url } from "../../crypto/codec.ts";
 import { serializeEnvelope, SUITE_DSA, SUITE_ED25519, TAG_BYTES } from "../../crypto/envelope.ts";
 import { RSA_WRAPPED_KEY_BYTES } from "../../crypto/rsa.ts";
-import { SECURE_TOPIC } from "../../roles/door.ts";
 import { BYTE_MUTATIONS } from "./byte_mutations.ts";
 import { type GeneratedCase, type MutationContext, unsigned } from "./case.ts";
 import {
@@ -16,6 +15,7 @@ import {
   FUZZ_SENDER_ED,
   FUZZ_SENDER_REVOKED,
   OTHER_SEED_TOPIC,
+  SEED_TOPIC,
   type SeedEnvelope,
 } from "./home.ts";
 import { parseMembers, q, serializeMembers } from "./json_members.ts";
@@ -50,7 +50,7 @@ export function whitespaced(ctx: MutationContext): GeneratedCase {
 // Topic mutations: the envelope is untouched, the topic it arrives on is not.
 
 const TOPIC_VARIANTS = (seed: SeedEnvelope): string[] => [
-  seed.topic === SECURE_TOPIC ? OTHER_SEED_TOPIC : SECURE_TOPIC,
+  seed.topic === SEED_TOPIC ? OTHER_SEED_TOPIC : SEED_TOPIC,
   seed.topic + "/",
   "/" + seed.topic,
   seed.topic.replace("/", "//"),
@@ -94,17 +94,17 @@ export function topicMutation({ rng, seed }: MutationContext): GeneratedCase {
 export function randomInput({ rng }: MutationContext): GeneratedCase {
   switch (rng.int(5)) {
     case 0:
-      return unsigned(SECURE_TOPIC, rng.bytes(rng.int(512)), "random bytes");
+      return unsigned(SEED_TOPIC, rng.bytes(rng.int(512)), "random bytes");
     case 1:
-      return unsigned(SECURE_TOPIC, rng.bytes(rng.range(8000, 10_000)), "random bytes near the cap");
+      return unsigned(SEED_TOPIC, rng.bytes(rng.range(8000, 10_000)), "random bytes near the cap");
     case 2: {
       const n = rng.int(300);
       const text = Array.from({ length: n }, () => String.fromCharCode(rng.range(0x20, 0x7e))).join("");
-      return unsigned(SECURE_TOPIC, enc.encode(text), "random printable text");
+      return unsigned(SEED_TOPIC, enc.encode(text), "random printable text");
     }
     case 3: {
       const text = rng.pick(["", "null", "[]", "{}", "1", '"x"', "true", "[{}]", '{"v":1}', "{", "}"]);
-      return unsigned(SECURE_TOPIC, enc.encode(text), `JSON value ${q(text)}`);
+      return unsigned(SEED_TOPIC, enc.encode(text), `JSON value ${q(text)}`);
     }
     default: {
       // Ten well-shaped fields with random content: reaches the trust, time and signature checks.
@@ -123,7 +123,7 @@ export function randomInput({ rng }: MutationContext): GeneratedCase {
         ciphertext: toBase64Url(rng.bytes(rng.range(TAG_BYTES, 200))),
         sig: toBase64Url(rng.bytes(sigLength)),
       });
-      return unsigned(rng.pick([SECURE_TOPIC, OTHER_SEED_TOPIC]), enc.encode(envelope), `random envelope`);
+      return unsigned(rng.pick([SEED_TOPIC, OTHER_SEED_TOPIC]), enc.encode(envelope), `random envelope`);
     }
   }
 }

@@ -329,7 +329,7 @@ class Script {
     note: string,
     envelope: Uint8Array,
     expect: Verdict,
-    options: { topic?: string; overloaded?: boolean; stateWriteFails?: boolean } = {},
+    options: { topic?: string; overloaded?: boolean; stateWriteFails?: boolean; rateExceeded?: boolean } = {},
   ): void {
     const step: DeliverStep = {
       action: "deliver",
@@ -341,6 +341,7 @@ class Script {
       ...optional("expect_open", openVerdictFor(expect, options.overloaded === true)),
       ...(options.overloaded ? { receiver_overloaded: true as const } : {}),
       ...(options.stateWriteFails ? { state_write_fails: true as const } : {}),
+      ...(options.rateExceeded ? { sender_rate_exceeded: true as const } : {}),
     };
     this.steps.push(step);
   }
@@ -928,13 +929,29 @@ const SCENARIOS: readonly ScenarioDef[] = [
   },
   {
     name: "receiver",
-    title: "the receiver's own refusals: a full queue and a replay state that cannot be written",
-    covers: ["§6 checks 0 and 10", "§8.2 rules 1 and 2"],
+    title: "the receiver's own refusals: a full queue, another device's topic, a sender over its rate, " +
+      "and a replay state that cannot be written",
+    covers: ["§6 checks 0, 0b, 9b and 10", "§8.2 rules 1 and 2"],
     body: async (home, suite, shop, script) => {
       const s = home.senders[suite];
       const t = script.now;
       const e1 = await shop.seal({ sender: s, counter: 1, ts: t });
       script.deliver("the input queue is full", e1, "OVERLOADED", { overloaded: true });
+      const otherDevice = "home/secure/another-device/door";
+      script.deliver(
+        "a valid envelope sealed for, and delivered on, another device's topic (home/secure/<id>/door)",
+        await shop.seal({ sender: s, counter: 1, ts: t, topic: otherDevice }),
+        "TOPIC_MISMATCH",
+        { topic: otherDevice },
+      );
+      script.deliver(
+        "the sender has used up its rate: not acted on, counter not consumed",
+        e1,
+        "RATE_LIMITED",
+        {
+          rateExceeded: true,
+        },
+      );
       script.deliver("the counter cannot be recorded: not acted on", e1, "STATE_WRITE_FAILED", {
         stateWriteFails: true,
       });

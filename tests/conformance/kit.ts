@@ -41,6 +41,8 @@ export interface DeliverStep {
   readonly receiver_overloaded?: true;
   /** Recording this message's counter fails (check 10). */
   readonly state_write_fails?: true;
+  /** The sender has used up its rate when this message arrives (check 9b). */
+  readonly sender_rate_exceeded?: true;
 }
 
 /** The receiver stops and starts again; durable replay state survives, everything else is new. */
@@ -88,7 +90,7 @@ export interface Scenario {
 }
 
 /**
- * The envelope layer's verdict implied by a receiver verdict: checks 9 and 10 come after `open()` accepted,
+ * The envelope layer's verdict implied by a receiver verdict: checks 9, 9b and 10 come after `open()` accepted,
  * `duplicate` is `open()`'s `REPLAY`, and check 0 happens before `open()` is called.
  * @example
  * ```ts
@@ -98,7 +100,11 @@ export interface Scenario {
 export function openVerdictFor(expect: Verdict, overloaded: boolean): OpenVerdict | undefined {
   if (overloaded) return undefined;
   if (expect === "duplicate") return "REPLAY";
-  if (expect === "BAD_READING" || expect === "STATE_WRITE_FAILED") return "accept";
+  // TOPIC_MISMATCH (check 0b) is the receiver's binding of device topics to senders; the envelope itself is
+  // valid for the topic it arrived on, so open() alone accepts it.
+  if (["BAD_READING", "STATE_WRITE_FAILED", "RATE_LIMITED", "TOPIC_MISMATCH"].includes(expect)) {
+    return "accept";
+  }
   if (expect === "accept" || (REASON_CODES as readonly string[]).includes(expect)) {
     return expect as OpenVerdict;
   }

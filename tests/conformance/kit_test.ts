@@ -116,6 +116,7 @@ async function runActuator(scenario: Scenario): Promise<Mismatches> {
     close: () => store.close(),
   };
 
+  let rateExceeded = false;
   const start = async (trustJson: TrustJson, queueLimit?: number) => {
     const { list, resolver } = trustOf(trustJson);
     const opener: MessageOpener = secureOpener({
@@ -125,6 +126,7 @@ async function runActuator(scenario: Scenario): Promise<Mismatches> {
       recipientPrivateKey,
       timestampWindowMs: scenario.receiver.timestamp_window_ms,
       keyCache: keyCacheFor(list),
+      senderLimit: { take: () => !rateExceeded },
     });
     let deliver: ((topic: string, payload: Uint8Array) => unknown) | undefined;
     const actuator = await startActuator(
@@ -156,11 +158,13 @@ async function runActuator(scenario: Scenario): Promise<Mismatches> {
       assert.ok(step.now_ms >= clock.now(), "scenario clocks never go back");
       clock.advance(step.now_ms - clock.now());
       failWrite = step.state_write_fails === true;
+      rateExceeded = step.sender_rate_exceeded === true;
       const before = writer.records.length;
       const target = step.receiver_overloaded ? full : receiver;
       await target.deliver(step.topic, fromBase64(step.envelope_b64));
       await target.actuator.idle();
       failWrite = false;
+      rateExceeded = false;
       const verdicts = writer.records.slice(before).filter((r) =>
         ["action", "rejected", "duplicate"].includes(r.event as string)
       );

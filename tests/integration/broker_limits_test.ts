@@ -288,7 +288,7 @@ Deno.test("an oversize publish after login closes the sender and is never delive
       password: credential(dir, "door-sensor-1"),
       reconnectPeriodMs: 0,
     });
-    await sensor.publish("home/secure/door", "small", { qos: 1 });
+    await sensor.publish("home/secure/door-sensor-1/door", "small", { qos: 1 });
     await sensor.close();
     while (received.length === 0) await systemClock.sleep(10);
     assert.deepEqual(received, [5]);

@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { systemClock } from "../../core/clock.ts";
 import { importDomainPem } from "../../crypto/dsa.ts";
 import { importRsaPublicKeyPem } from "../../crypto/rsa.ts";
-import type { LogRecord } from "../../log/jsonl.ts";
-import { SECURE_TOPIC } from "../../roles/door.ts";
-import { settle } from "../../roles/home.ts";
+import { Log, type LogRecord, memoryLogWriter } from "../../log/jsonl.ts";
+import { SECURE_TOPIC, secureTopicFor } from "../../roles/door.ts";
+import { settle, startSecureHome } from "../../roles/home.ts";
 import { ATTACK_CATALOGUE, runSecureAttacks, SECURE_ATTACK_CLASSES } from "../../roles/secure_attacker.ts";
 import { homePaths } from "../../store/home.ts";
 import { mosquittoAvailable } from "../../testkit/brokers.ts";
@@ -39,7 +39,7 @@ async function attackRun(kind: "embedded" | "mosquitto") {
       brokerUrl: broker.url,
       victimUsername: "door-sensor-1",
       aclViolationTopic: "home/secure/window",
-      crossTopic: `${SECURE_TOPIC}/garage`,
+      crossTopic: secureTopicFor("mallory"), // mallory's own device topic, which the actuator hears
     }, {
       clock: systemClock,
       log: log.forRole("attacker"),

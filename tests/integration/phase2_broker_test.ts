@@ -56,7 +56,7 @@ for (const kind of ["embedded", "mosquitto"] as const) {
       const { dir, broker, writer, home } = await startTestSecureHome(kind, "p2");
       try {
         const { sent } = await home.runSensor(12, 20);
-        // mallory may write home/secure/door/#, not home/secure/window; the sensor may write only its topic.
+        // mallory may write every device topic, not home/secure/window; the sensor may write only its topic.
         const mallory = await home.connect({
           clientId: "mallory",
           username: "mallory",

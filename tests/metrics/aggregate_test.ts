@@ -426,3 +426,15 @@ Deno.test("a recovery result whose secret length was redacted by the log keeps i
   assert.equal(m.recovery.vulnerableEqual.target_bytes, null);
   assert.equal(m.recovery.vulnerableEqual.bytes_recovered, 16);
 });
+
+Deno.test("alerts are counted, and an attack class keeps the threat model its records name", () => {
+  const m = fold(`
+    {${R},"role":"attacker","event":"attack_sent","phase":"secure","class":"replay","model":"broad-rights","digest":"r1"}
+    {${R},"role":"actuator","event":"rejected","phase":"secure","digest":"r1","code":"REPLAY"}
+    {${R},"role":"attacker","event":"attack_refused","phase":"secure","class":"wrong-password","model":"device-account","code":"NOT_AUTHORIZED"}
+    {${R},"role":"actuator","event":"alert","phase":"secure","publisher":"home/secure/m/door","account":"m","codes":{"BAD_SIGNATURE":20},"count":20,"since_ms":1}
+  `);
+  assert.equal(m.alerts, 1);
+  assert.equal(m.attacks.secure.replay.model, "broad-rights");
+  assert.equal(m.attacks.secure["wrong-password"].model, "device-account");
+});

@@ -38,3 +38,15 @@ Deno.test("within one key, order is kept; an empty queue shifts undefined", () =
   assert.equal(queue.size, 0);
   assert.throws(() => new FairQueue({ perKey: 0, maxKeys: 1 }), RangeError);
 });
+
+Deno.test("past maxTotal, keys with items waiting are refused but a publisher with none still gets in", () => {
+  const queue = new FairQueue<number>({ perKey: 10, maxKeys: 10, maxTotal: 4 });
+  for (let i = 0; i < 2; i++) {
+    queue.push("flood-a", i);
+    queue.push("flood-b", i);
+  }
+  assert.deepEqual(queue.push("flood-a", 9), { ok: false, reason: "total_full" });
+  assert.deepEqual(queue.push("door", 1), { ok: true });
+  assert.deepEqual(queue.push("door", 2), { ok: false, reason: "total_full" });
+  assert.equal(queue.size, 5);
+});
