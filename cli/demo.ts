@@ -18,7 +18,7 @@ export const DEMO_FLAGS = {
     default: DEFAULT_DEMO_OUT_DIR,
     help: "where logs and the report go",
   }),
-  quick: flag.boolean({ help: "a smaller run (a few seconds)", conflicts: "full" }),
+  quick: flag.boolean({ help: "a smaller run (about 15 s)", conflicts: "full" }),
   full: flag.boolean({ help: "a larger run (minutes)" }),
 };
 

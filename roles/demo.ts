@@ -144,7 +144,10 @@ export async function runDemo(
   });
   progress(
     `Phase II  secure home over TLS (the home's CA and broker certificate) under ${SECURE_ATTACK_CLASSES.length} ` +
-      `attack classes × ${scale.secureAttempts} attempts`,
+      `attack classes × ${scale.secureAttempts} attempts ` +
+      `(the classes that open connections of their own × ${
+        Math.min(scale.secureAttempts, DEMO_PROBE_ATTEMPTS)
+      })`,
   );
   const log2 = openLog(logs.phase2, "demo");
   const home2 = await startSecureHome(

@@ -23,8 +23,9 @@ export interface SecureAttackOptions {
   /** Attempts per class, broker-level classes included. */
   attempts: number;
   /**
-   * Attempts per probe class (default `attempts`): each probe waits on the broker (a login backoff, a
-   * listening window), so a long run may want fewer of them.
+   * Attempts per broker-level and probe class (default `attempts`): each opens connections of its own and
+   * waits on the broker (a login backoff of up to 1 s per refusal, a listening window), so a long run may
+   * want fewer of them.
    */
   probeAttempts?: number;
   /** Topic the victim listens on (default `SECURE_TOPIC`). */

@@ -86,7 +86,9 @@ export async function runSecureAttacks(
     }
     const startedMs = clock.now();
     let attempts = 0;
-    const limit = entry.level === "probe" ? options.probeAttempts ?? options.attempts : options.attempts;
+    // Classes that open connections of their own meet the broker's login backoff on every failed attempt
+    // (up to 1 s each), so a run may give them fewer attempts than the message-level classes.
+    const limit = entry.level === "envelope" ? options.attempts : options.probeAttempts ?? options.attempts;
     for (let i = 1; i <= limit && !deps.signal?.aborted; i++) {
       attempts++;
       const attempt = {
