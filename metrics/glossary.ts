@@ -27,6 +27,10 @@ export const ATTACK_CLASS_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** The check that refused an attempt, by reason code (docs/LOG.md reason codes, plus the ones metrics adds). */
 export const REASON_CODE_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  TOPIC_MISMATCH:
+    "actuator: an envelope on a device's topic in another sender's name, refused before any crypto",
+  RATE_LIMITED:
+    "actuator: an authentic sender over its rate limit (a compromised device cannot monopolise it)",
   OVERSIZE: "actuator: payload over the size limit, refused before parsing",
   MALFORMED: "actuator: not a well-formed message (encoding, JSON shape, field types or sizes)",
   UNSUPPORTED: "actuator: unknown protocol version or suite, or not the sender's own suite",
@@ -83,6 +87,8 @@ const STAGE_OF_CODE: Readonly<Record<string, DefenceStage>> = {
   PUBLISH_FAILED: "broker (authentication, ACL)",
   [CODE_NOT_SEEN]: "broker (authentication, ACL)",
   OVERSIZE: "shape checks",
+  TOPIC_MISMATCH: "shape checks",
+  RATE_LIMITED: "other",
   MALFORMED: "shape checks",
   UNSUPPORTED: "shape checks",
   UNKNOWN_SENDER: "identity (trust list)",

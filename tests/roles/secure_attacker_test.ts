@@ -1,3 +1,4 @@
+import { topicMismatch } from "../../roles/secure_actuator.ts";
 import assert from "node:assert/strict";
 import type { Clock } from "../../core/clock.ts";
 import { payloadDigest } from "../../core/digest.ts";
@@ -177,7 +178,8 @@ async function runAgainst(
 }
 
 /**
- * Opens every message the attacker published with the real open(): none may be accepted, and each must
+ * Judges every message the attacker published with the receiver's real checks (the topic binding, then
+ * open()): none may be accepted, and each must
  * be refused with exactly the code the attacker logged as `expect`. Returns "class/variant" → code.
  */
 async function assertEveryExpectationHolds(
@@ -192,13 +194,21 @@ async function assertEveryExpectationHolds(
   for (const record of records.filter((r) => r.event === "attack_sent" && r.expect !== "BROKER_DENIED")) {
     const message = byDigest.get(`${record.topic} ${record.digest}`);
     assert.ok(message, `published message for ${record.attack_id}`);
-    const result = await open(message.payload, message.topic, deps);
+    // Judged as the receiver judges: the topic binding (check 0b, roles/secure_actuator.ts) before open().
+    const mismatch = topicMismatch(message.topic, message.payload);
+    const result = mismatch
+      ? {
+        ok: false as const,
+        code: "TOPIC_MISMATCH",
+        detail: `sender ${mismatch.sender} on ${mismatch.device}'s topic`,
+      }
+      : await open(message.payload, message.topic, deps);
     assert.equal(result.ok, false, `${record.attack_id} (${record.variant}) was accepted`);
     if (!result.ok) {
       assert.equal(
         result.code,
         record.expect,
-        `${record.attack_id} (${record.variant}): open() said ${result.code} (${result.detail})`,
+        `${record.attack_id} (${record.variant}): the receiver said ${result.code} (${result.detail})`,
       );
     }
     seen.set(`${record.class}/${record.variant}`, record.expect as string);
@@ -236,13 +246,13 @@ Deno.test("secure attacker: every Ed25519-suite attack is refused with the code 
     "bitflip/counter": "BAD_SIGNATURE",
     "bitflip/msg_id": "BAD_SIGNATURE",
     "bitflip/nonce": "BAD_SIGNATURE",
-    "bitflip/sender": "UNKNOWN_SENDER",
+    "bitflip/sender": "TOPIC_MISMATCH", // on a device topic, the topic binding (check 0b) refuses it first
     "bitflip/sig": "BAD_SIGNATURE",
     "bitflip/suite": "UNSUPPORTED",
     "bitflip/tag": "BAD_SIGNATURE",
     "bitflip/ts": "BAD_SIGNATURE",
     "bitflip/wrapped_key": "BAD_SIGNATURE",
-    "cross-topic-replay/verbatim": "BAD_SIGNATURE",
+    "cross-topic-replay/verbatim": "TOPIC_MISMATCH", // another device's topic: the topic binding first
     "downgrade/other-suite": "UNSUPPORTED",
     "downgrade/plaintext-phase1": "MALFORMED",
     "downgrade/unknown-suite": "UNSUPPORTED",
@@ -266,7 +276,7 @@ Deno.test("secure attacker: every Ed25519-suite attack is refused with the code 
     "replay/after-restart": "REPLAY",
     "replay/verbatim": "REPLAY",
     "spoof-own-key/other-suite": "UNSUPPORTED",
-    "spoof-own-key/own-identity": "UNKNOWN_SENDER",
+    "spoof-own-key/own-identity": "TOPIC_MISMATCH", // its own name on the victim's topic
     "spoof-own-key/own-key": "BAD_SIGNATURE",
     "stale-timestamp/epoch-zero": "STALE",
     "stale-timestamp/minus-10min": "STALE",
