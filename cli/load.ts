@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pathExists } from "../core/paths.ts";
 import { loadBrokerPolicy } from "../auth/policy.ts";
 import { systemClock } from "../core/clock.ts";
 import { type LogRecord, newRunId, parseLogLine } from "../log/jsonl.ts";
@@ -181,7 +182,7 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
       );
       const suiteName = flags.suite;
       const paths = homePaths(keysDir);
-      if (!exists(paths.trust)) {
+      if (!pathExists(paths.trust)) {
         const started = performance.now();
         await createHome({
           outDir: keysDir,
@@ -282,15 +283,6 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
     }
   },
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The summary as the table `secmqtt load` prints.

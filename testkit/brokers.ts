@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pathExists } from "../core/paths.ts";
 import { Log, memoryLogWriter } from "../log/jsonl.ts";
 import { systemClock } from "../core/clock.ts";
 import { type BrokerPolicy, startBroker } from "../transport/broker.ts";
@@ -25,13 +26,24 @@ export interface TestBroker {
  * ```
  */
 export function findMosquitto(): string | undefined {
-  for (const path of ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"]) {
-    try {
-      Deno.statSync(path);
-      return path;
-    } catch { /* try the next */ }
+  return ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto"].find(pathExists);
+}
+
+/**
+ * Whether a test that needs `program` should run: true when it was found; false outside CI; in CI (env CI
+ * set) a missing program is an error, never a skip, naming the Debian package .ci/run must install.
+ * @example
+ * ```ts
+ * requiredProgram(findMosquitto() !== undefined, "mosquitto", "mosquitto");
+ * ```
+ */
+export function requiredProgram(found: boolean, program: string, debianPackage: string): boolean {
+  if (!found && Deno.env.get("CI")) {
+    throw new Error(
+      `${program} is not installed, and CI is set: .ci/run must install it (apt-get install ${debianPackage})`,
+    );
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -42,13 +54,7 @@ export function findMosquitto(): string | undefined {
  * ```
  */
 export function mosquittoAvailable(): boolean {
-  const found = findMosquitto() !== undefined;
-  if (!found && Deno.env.get("CI")) {
-    throw new Error(
-      "mosquitto is not installed, and CI is set: .ci/run must install it (apt-get install mosquitto)",
-    );
-  }
-  return found;
+  return requiredProgram(findMosquitto() !== undefined, "mosquitto", "mosquitto");
 }
 
 /**

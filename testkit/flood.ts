@@ -15,6 +15,7 @@
  * @module
  */
 
+import { spawnSecmqtt } from "./secmqtt_process.ts";
 import { secureTopicFor } from "../roles/door.ts";
 import { createHome } from "../roles/keygen.ts";
 import { SUITE_DSA } from "../crypto/envelope.ts";
@@ -24,8 +25,6 @@ import { connectMqtt } from "../transport/client.ts";
 import { freePort, secureMosquittoConfig, startMosquitto } from "./brokers.ts";
 import { fixtureDsaDomain } from "./fixtures.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 const MOSQUITTO_SECURE_CONF = new URL("../broker-config/mosquitto.secure.conf", import.meta.url);
 
 /** The real sensor and the account that floods. */
@@ -132,7 +131,9 @@ export async function runFloodScenario(options: FloodRunOptions): Promise<FloodR
         brokerLog,
       ]);
       cleanups.unshift(() => broker.stop());
-      stopBroker = () => broker.stop();
+      stopBroker = async () => {
+        await broker.stop();
+      };
       await waitFor(() => readRecords(brokerLog).some((r) => r.event === "broker_listening"), "the broker");
     }
     // The trusted flood runs the actuator at 20 messages/s per sender (burst 40) instead of 50/500: on a
@@ -354,30 +355,6 @@ async function runSensor(
   ]);
   const status = await sensor.child.status;
   if (status.code !== 0) throw new Error(`sensor ${id} exited ${status.code}: ${sensor.stderr()}`);
-}
-
-function spawnSecmqtt(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", "--config", CONFIG, MAIN, ...args],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let err = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) err += chunk;
-  })();
-  return {
-    child,
-    stderr: () => err,
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-      await reading;
-    },
-  };
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000) {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { pathExists } from "../core/paths.ts";
+import { freePort, requiredProgram } from "./brokers.ts";
 /** A running test server. */
 export interface TestPostgres {
   /** `postgres://secmqtt@127.0.0.1:<port>/postgres`: trust authentication on loopback only. */
@@ -36,7 +38,7 @@ export function findPostgresBin(): string | undefined {
     candidates.push(...majors.map((major) => `/usr/lib/postgresql/${major}/bin`));
   } catch { /* not a Debian layout */ }
   candidates.push(...SEARCH_DIRS);
-  return candidates.find((dir) => exists(`${dir}/initdb`) && exists(`${dir}/postgres`));
+  return candidates.find((dir) => pathExists(`${dir}/initdb`) && pathExists(`${dir}/postgres`));
 }
 
 /**
@@ -47,13 +49,7 @@ export function findPostgresBin(): string | undefined {
  * ```
  */
 export function postgresAvailable(): boolean {
-  const found = findPostgresBin() !== undefined;
-  if (!found && Deno.env.get("CI")) {
-    throw new Error(
-      "PostgreSQL is not installed, and CI is set: .ci/run must install it (apt-get install postgresql)",
-    );
-  }
-  return found;
+  return requiredProgram(findPostgresBin() !== undefined, "PostgreSQL", "postgresql");
 }
 
 /**
@@ -133,21 +129,5 @@ async function run(argv: string[]): Promise<void> {
     .output();
   if (!out.success) {
     throw new Error(`${argv.join(" ")} failed (${out.code}): ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -53,20 +53,35 @@ Deno.test("a sensor started before its broker waits for it, says so, and deliver
   });
 });
 
+/**
+ * A broker and a sensor publishing to it every 100 ms; once the sensor has published twice, the broker is
+ * killed and the sensor has logged the outage.
+ */
+async function publishThenLoseBroker(dir: string) {
+  const port = freePort();
+  const broker = startBroker(port, `${dir}/broker.jsonl`);
+  const sensorLog = `${dir}/sensor.jsonl`;
+  const sensor = startSensor(port, sensorLog, 100);
+  try {
+    await waitFor(
+      () => readRecords(sensorLog).filter((r) => r.event === "published").length >= 2,
+      30_000,
+      "the sensor to publish",
+    );
+    await broker.kill9();
+    await waitForEvent(sensorLog, "disconnected", "the sensor to log the outage");
+  } catch (error) {
+    await sensor.kill9();
+    await broker.kill9();
+    throw error;
+  }
+  return { port, broker, sensor, sensorLog };
+}
+
 Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and closes its log", async () => {
   await withTempDir(TEMP_PREFIX, async (dir) => {
-    const port = freePort();
-    const broker = startBroker(port, `${dir}/broker.jsonl`);
-    const sensorLog = `${dir}/sensor.jsonl`;
-    const sensor = startSensor(port, sensorLog, 100);
+    const { broker, sensor, sensorLog } = await publishThenLoseBroker(dir);
     try {
-      await waitFor(
-        () => readRecords(sensorLog).filter((r) => r.event === "published").length >= 2,
-        30_000,
-        "the sensor to publish",
-      );
-      await broker.kill9();
-      await waitForEvent(sensorLog, "disconnected", "the sensor to log the outage");
       sensor.child.kill("SIGINT");
       const status = await sensor.child.status;
       assert.equal(status.code, 0, sensor.stderr());
@@ -84,15 +99,11 @@ Deno.test("a sensor whose broker was killed ends on SIGINT, logs the outage and 
 
 Deno.test("an outage is logged once as disconnected and once as reconnected, and delivery goes on", async () => {
   await withTempDir(TEMP_PREFIX, async (dir) => {
-    const port = freePort();
-    let broker = startBroker(port, `${dir}/broker.jsonl`);
-    const sensorLog = `${dir}/sensor.jsonl`;
-    const sensor = startSensor(port, sensorLog, 100);
+    const lost = await publishThenLoseBroker(dir);
+    const { sensor, sensorLog, port } = lost;
+    let broker = lost.broker;
     const published = () => readRecords(sensorLog).filter((r) => r.event === "published").length;
     try {
-      await waitFor(() => published() >= 1, 30_000, "the sensor to publish");
-      await broker.kill9();
-      await waitForEvent(sensorLog, "disconnected", "the outage");
       broker = startBroker(port, `${dir}/broker2.jsonl`);
       await waitForEvent(sensorLog, "reconnected", "the reconnect");
       const before = published();
