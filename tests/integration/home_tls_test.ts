@@ -5,6 +5,7 @@
  * the actuator and sensor processes work over mqtts:// with only --keys.
  */
 
+import { secureTopicFor } from "../../roles/door.ts";
 import assert from "node:assert/strict";
 import tls from "node:tls";
 import { systemClock } from "../../core/clock.ts";
@@ -30,7 +31,7 @@ async function assertHomeTls(url: string, dir: string): Promise<void> {
   // The home's CA verifies the broker, by IP address and by name (both are SANs keygen writes).
   for (const host of ["127.0.0.1", "localhost"]) {
     const client = await connectMqtt({ url: `mqtts://${host}:${port}`, ca, reconnectPeriodMs: 0, ...login });
-    await client.publish("home/secure/door", "probe", { qos: 1 });
+    await client.publish(secureTopicFor("door-sensor-1"), "probe", { qos: 1 }); // the sensor's own topic
     await client.close();
   }
 
