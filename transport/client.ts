@@ -133,17 +133,35 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
   client.on("reconnect", () => stateHandlers.forEach((h) => h("reconnecting")));
   client.on("offline", () => stateHandlers.forEach((h) => h("offline")));
   client.on("close", () => stateHandlers.forEach((h) => h("closed")));
+  // Without reconnects, a publish or subscribe still waiting for its acknowledgement when the connection
+  // closes (the broker refused it by ACL or retain rule and hung up) would never settle: fail it instead.
+  const unacknowledged = new Set<() => void>();
+  if ((options.reconnectPeriodMs ?? 1000) === 0) {
+    client.on("close", () => {
+      for (const fail of unacknowledged) fail();
+      unacknowledged.clear();
+    });
+  }
 
   const transport: MqttTransport = {
     clientId,
     publish(topic, payload, publishOptions = {}) {
       return new Promise((resolve, reject) => {
         const body = typeof payload === "string" ? payload : toBuffer(payload);
+        const fail = () =>
+          reject(
+            new TransportError(
+              "PUBLISH_FAILED",
+              `publish to ${topic}: the connection closed before a PUBACK`,
+            ),
+          );
+        unacknowledged.add(fail);
         client.publish(
           topic,
           body,
           { qos: publishOptions.qos ?? 1, retain: publishOptions.retain ?? false },
           (error) => {
+            unacknowledged.delete(fail);
             if (error) {
               reject(new TransportError("PUBLISH_FAILED", `publish to ${topic} failed: ${error.message}`));
             } else resolve();
@@ -153,7 +171,13 @@ export function connectMqtt(options: MqttConnectOptions): Promise<MqttTransport>
     },
     subscribe(filter, subscribeOptions = {}) {
       return new Promise((resolve, reject) => {
+        const fail = () =>
+          reject(
+            new TransportError("SUBSCRIBE_REFUSED", `subscribe to ${filter}: the connection closed first`),
+          );
+        unacknowledged.add(fail);
         client.subscribe(filter, { qos: subscribeOptions.qos ?? 1 }, (error, granted) => {
+          unacknowledged.delete(fail);
           if (error) {
             return reject(
               new TransportError("SUBSCRIBE_REFUSED", `subscribe to ${filter} failed: ${error.message}`),
