@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { connectMqtt, TransportError } from "../../transport/client.ts";
 
 /** Accepts one MQTT connection, answers CONNECT with CONNACK, then closes on the next packet. */
-async function hangUpBroker(): Promise<{ url: string; done: Promise<void> }> {
+function hangUpBroker(): { url: string; done: Promise<void> } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   const done = (async () => {
@@ -24,7 +24,7 @@ async function hangUpBroker(): Promise<{ url: string; done: Promise<void> }> {
 
 for (const action of ["publish", "subscribe"] as const) {
   Deno.test(`without reconnects, a ${action} the broker hangs up on fails instead of waiting forever`, async () => {
-    const broker = await hangUpBroker();
+    const broker = hangUpBroker();
     const client = await connectMqtt({ url: broker.url, reconnectPeriodMs: 0, clientId: "c" });
     try {
       const pending = action === "publish"
