@@ -382,7 +382,12 @@ function batchStatistics(run: BatchMeasurement, cropPercentile: number) {
   pooled.set(b, a.length);
   const keptA = cropAbovePercentile(a, cropPercentile, pooled);
   const keptB = cropAbovePercentile(b, cropPercentile, pooled);
-  return { t: welchT(keptA, keptB).t, tUncropped: welchT(a, b).t, kept: [keptA, keptB] };
+  // A tiny batch can leave a class with fewer than the two values Welch's t needs (random class order,
+  // then cropping): such a batch is no evidence either way, t = 0, never a crash.
+  const t = (x: Float64Array, y: Float64Array) => x.length >= 2 && y.length >= 2 ? welchT(x, y).t : 0;
+  const tUncropped = t(a, b);
+  const tCropped = keptA.length >= 2 && keptB.length >= 2 ? t(keptA, keptB) : tUncropped;
+  return { t: tCropped, tUncropped, kept: [keptA, keptB] };
 }
 
 function verdict(
