@@ -81,5 +81,7 @@ export function readRecords(path: string): Record<string, unknown>[] {
   } catch {
     return [];
   }
-  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+  // A role may be writing its last line right now: only newline-terminated lines are complete.
+  const complete = text.slice(0, text.lastIndexOf("\n") + 1);
+  return complete.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }

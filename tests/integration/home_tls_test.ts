@@ -135,7 +135,14 @@ Deno.test("broker --secure --keys: TLS verified by tls/ca.crt, plaintext and str
       30_000,
       `broker listening: ${broker.stderr()}`,
     );
-    assert.match(broker.stderr(), new RegExp(`listening on mqtts://127\\.0\\.0\\.1:${port} \\(secure: TLS`));
+    // The log line can come before the stderr line is read: wait for it (bounded), then check it.
+    const listening = new RegExp(`listening on mqtts://127\\.0\\.0\\.1:${port} \\(secure: TLS`);
+    await waitFor(
+      () => listening.test(broker.stderr()),
+      30_000,
+      `the broker's listening line: ${broker.stderr()}`,
+    );
+    assert.match(broker.stderr(), listening);
     await assertHomeTls(`mqtts://127.0.0.1:${port}`, dir);
     // The password and ACL of the home are enforced over TLS too.
     const denied = readRecords(brokerLog).filter((r) =>
