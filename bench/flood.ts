@@ -18,6 +18,7 @@ import {
   DEFAULT_TRUSTED_MESSAGES,
   FLOOD_ACCOUNT,
   type FloodRunOptions,
+  refusalsByCode,
   runFloodScenario,
 } from "../testkit/flood.ts";
 
@@ -78,10 +79,7 @@ for (const broker of brokers) {
     const s = summarize(run.latenciesMs);
     const legitDigests = new Set(run.legitPublished.map((p) => p.digest));
     const acted = run.actuator.filter((r) => r.event === "action" && legitDigests.has(r.digest)).length;
-    const codes: Record<string, number> = {};
-    for (const r of run.actuator) {
-      if (r.event === "rejected") codes[r.code as string] = (codes[r.code as string] ?? 0) + 1;
-    }
+    const codes = refusalsByCode(run.actuator);
     const alerts = run.actuator.filter((r) => r.event === "alert" && r.account === FLOOD_ACCOUNT).length;
     const brokerDropped = run.broker.filter((r) =>
       r.event === "role_stopped"

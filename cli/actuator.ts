@@ -12,6 +12,7 @@ import {
   startActuator,
 } from "../roles/actuator.ts";
 import { DEFAULT_ALERT_POLICY } from "../roles/alerts.ts";
+import { DEFAULT_THROTTLE_POLICY } from "../roles/publisher_throttle.ts";
 import { DEFAULT_SENDER_RATE } from "../roles/secure_actuator.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC_FILTER } from "../roles/door.ts";
 import { DEFAULT_ACTUATOR_ID } from "../store/home.ts";
@@ -101,6 +102,22 @@ export const ACTUATOR_FLAGS = {
     default: DEFAULT_SENDER_RATE.burst,
     help: "--secure: authentic messages one sender may have acted on at once after a quiet spell",
   }),
+  "failure-rate": flag.int({
+    placeholder: "N|off",
+    min: 1,
+    max: 1_000_000,
+    words: ["off"],
+    default: DEFAULT_THROTTLE_POLICY.failures.ratePerS,
+    help: "--secure: rejections per second a publisher (topic) may earn once its --failure-burst is spent; " +
+      "its messages beyond that are shed unjudged as OVERLOADED",
+  }),
+  "failure-burst": flag.int({
+    placeholder: "N",
+    min: 1,
+    max: 10_000_000,
+    default: DEFAULT_THROTTLE_POLICY.failures.burst,
+    help: "--secure: rejections a publisher may earn at once before --failure-rate applies",
+  }),
   ...SECURE_IDENTITY_FLAGS,
   ...CONNECTION_FLAGS,
 };
@@ -155,6 +172,9 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
               fairQueue: { ...DEFAULT_FAIR_QUEUE, perKey: flags["queue-per-publisher"] },
               maxPayloadBytes: ENVELOPE_MAX_BYTES,
               alerts: DEFAULT_ALERT_POLICY,
+              ...(flags["failure-rate"] === "off" ? {} : {
+                throttle: { failures: { ratePerS: flags["failure-rate"], burst: flags["failure-burst"] } },
+              }),
             }
             : {}),
         },

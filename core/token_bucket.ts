@@ -86,4 +86,15 @@ export class KeyedTokenBuckets {
     if (this.#buckets.size > this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!);
     return bucket.take(nowMs);
   }
+
+  /**
+   * Tokens `key` has now (a key never seen has a full bucket); looks without taking or remembering.
+   * @example
+   * ```ts
+   * limits.available("mallory", Date.now()) >= 1; // mallory's next event would be within the limit
+   * ```
+   */
+  available(key: string, nowMs: number): number {
+    return this.#buckets.get(key)?.available(nowMs) ?? this.#limit.burst;
+  }
 }

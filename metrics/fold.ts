@@ -51,6 +51,7 @@ export class MetricsFold {
   readonly #authFailed = new Map<string, number>();
   #aclDenied = 0;
   #alerts = 0;
+  #shed = 0;
   #connected = 0;
   #finished = false;
 
@@ -105,6 +106,12 @@ export class MetricsFold {
       case "alert":
         this.#alerts++;
         return;
+      case "shed": {
+        const count = typeof record.count === "number" && record.count > 0 ? record.count : 0;
+        this.#shed += count;
+        this.#join.shed(phase, str(record.code) ?? "OVERLOADED", count);
+        return;
+      }
       case "client_connected":
         this.#connected++;
         return;
@@ -148,6 +155,7 @@ export class MetricsFold {
       },
       settings: this.#settings.finish(),
       alerts: this.#alerts,
+      shed: this.#shed,
     };
   }
 

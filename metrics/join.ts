@@ -131,6 +131,14 @@ export class MessageJoin {
   }
 
   /**
+   * A `shed` summary: `count` messages refused unjudged, with no digest to join on, so they count as
+   * unattributed refusals of their code.
+   */
+  shed(phase: Phase, code: string, count: number): void {
+    bump(this.#loose(phase).rejected, code, count, DISTINCT_KEYS_MAX);
+  }
+
+  /**
    * A `duplicate` is not acted on. On an attack key it may be an attack copy the actuator took for a
    * redelivery (a verbatim replay of the message it just accepted), so it is kept for the final join;
    * elsewhere (or without a digest) it is a QoS 1 redelivery of a legit message.

@@ -154,7 +154,10 @@ export function summaryMarkdown(doc: MetricsDocument, bench?: BenchTable): strin
     ...section("Legit delivery", legitTable(doc)),
     ...section("Timing (dudect: Welch's t on cropped measurements)", timingTable(doc)),
     "",
-    `Alerts (one per flooding publisher and episode): ${doc.alerts ?? 0}.`,
+    `Alerts (one per flooding publisher and episode): ${doc.alerts ?? 0}. ` +
+    `Messages shed unjudged (a full queue or a throttled publisher, counted in \`shed\` summaries): ${
+      doc.shed ?? 0
+    }.`,
   ];
   if (bench) parts.push(...section(bench.title ?? "End-to-end bench", benchAsTable(bench)));
   parts.push(

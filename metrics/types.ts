@@ -177,6 +177,8 @@ export interface AggregateMetrics {
   settings: RunSettings;
   /** `alert` events: one per publisher and episode of rejections past the threshold (docs/LOG.md). */
   alerts?: number;
+  /** Messages refused unjudged and counted in `shed` summaries instead of a `rejected` line each. */
+  shed?: number;
 }
 
 /**

@@ -6,7 +6,9 @@
  * publisher (topic) has its own bounded queue, served in turn, and what one publisher overflows is refused
  * as OVERLOADED at once, so a flood delays nobody else. By default messages are judged one at a time; with
  * `concurrency` several are judged at once (so a group-committing opener can batch their counters).
- * With `alerts`, a publisher whose rejections pass a threshold gets one `alert` per episode.
+ * With `alerts`, a publisher whose rejections pass a threshold gets one `alert` per episode. With a fair
+ * queue, a publisher whose messages keep failing is throttled (`throttle`), and
+ * what is shed unjudged is logged as one `rejected` line and then counted in `shed` summaries.
  * @module
  */
 
@@ -18,6 +20,8 @@ import type { MqttTransport } from "../transport/client.ts";
 import { AlertMonitor, type AlertPolicy } from "./alerts.ts";
 import { decodeReading, deviceIdOfTopic, type DoorReading } from "./door.ts";
 import { FairQueue, type FairQueueLimits } from "./fair_queue.ts";
+import { PublisherThrottle, type ThrottlePolicy } from "./publisher_throttle.ts";
+import { type ShedSummary, ShedTally } from "./shed_tally.ts";
 import type { Phase } from "./sensor.ts";
 
 /** The opener's decision on one message. */
@@ -55,6 +59,11 @@ export interface ActuatorOptions {
   maxPayloadBytes?: number;
   /** When given, rejections are counted per publisher and an `alert` is logged once per episode. */
   alerts?: AlertPolicy;
+  /**
+   * With `fairQueue`: a publisher that has spent its failure budget has its messages shed unjudged
+   * (OVERLOADED) beyond the budget's refill. Default: no throttle.
+   */
+  throttle?: ThrottlePolicy;
 }
 
 /** What the actuator needs from the outside world. */
@@ -78,13 +87,18 @@ export interface ActuatorStats {
   byCode: Record<string, number>;
   /** `alert` events logged. */
   alerts: number;
+  /** Of the rejected: refused unjudged because a queue was full or the publisher throttled (OVERLOADED). */
+  shed: number;
 }
 
 /** A running actuator. */
 export interface RunningActuator {
   /** Live counters. */
   readonly stats: ActuatorStats;
-  /** Resolves when every message received so far has been handled. */
+  /**
+   * Resolves when every message received so far has been handled and every shed message counted is
+   * logged (in a `shed` summary).
+   */
   idle(): Promise<void>;
 }
 
@@ -118,13 +132,23 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
   const { clock, log } = deps;
   const queueLimit = options.queueLimit ?? DEFAULT_QUEUE_LIMIT;
   const concurrency = options.concurrency ?? 1;
-  const stats: ActuatorStats = { received: 0, acted: 0, rejected: 0, duplicates: 0, byCode: {}, alerts: 0 };
+  const stats: ActuatorStats = {
+    received: 0,
+    acted: 0,
+    rejected: 0,
+    duplicates: 0,
+    byCode: {},
+    alerts: 0,
+    shed: 0,
+  };
   type Queued = { topic: string; payload: Uint8Array };
   const queue: Queued[] = [];
   const fair = options.fairQueue ? new FairQueue<Queued>(options.fairQueue) : undefined;
   const pending = () => fair ? fair.size : queue.length;
   const takeNext = (): Queued => fair ? fair.shift()!.item : queue.shift()!;
   const monitor = options.alerts ? new AlertMonitor(options.alerts) : undefined;
+  const throttle = fair && options.throttle ? new PublisherThrottle(options.throttle) : undefined;
+  const tally = fair ? new ShedTally() : undefined;
   let draining: Promise<void> | undefined;
   /** Wakes the drain loop when a message arrives or one is concluded. */
   let wake: (() => void) | undefined;
@@ -153,6 +177,30 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
     });
     countForAlert(topic, code);
   };
+  /**
+   * Refuses a message unjudged (OVERLOADED). Without a fair queue every one is a `rejected` line; with
+   * one, the first of a publisher's run is, and the rest are counted into `shed` summaries.
+   */
+  const shed = (topic: string, payload: Uint8Array, detail: string) => {
+    const decision = tally?.add(topic, "OVERLOADED", detail, clock.now());
+    if (!decision || decision.log === "full") {
+      if (tally) stats.shed++;
+      return reject(topic, payload, "OVERLOADED", detail);
+    }
+    stats.shed++;
+    stats.rejected++;
+    stats.byCode.OVERLOADED = (stats.byCode.OVERLOADED ?? 0) + 1;
+    countForAlert(topic, "OVERLOADED");
+    if (decision.due) logShed(decision.due);
+  };
+  const logShed = (summary: ShedSummary) =>
+    log.event("shed", {
+      phase: options.phase,
+      ...summary,
+      account: deviceIdOfTopic(summary.publisher) ?? null,
+    });
+  const flushShed = (all = false) => tally?.flush(clock.now(), all).forEach(logShed);
+
   function countForAlert(topic: string, code: string) {
     const alert = monitor?.record(topic, code, clock.now());
     if (alert) {
@@ -185,7 +233,10 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       });
       return;
     }
-    if (!verdict.ok) return reject(topic, payload, verdict.code, verdict.detail, verdict.fields);
+    if (!verdict.ok) {
+      throttle?.failed(topic, clock.now());
+      return reject(topic, payload, verdict.code, verdict.detail, verdict.fields);
+    }
     const { reading } = verdict;
     await deps.act?.(reading);
     stats.acted++;
@@ -221,6 +272,14 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       while (pending() > 0 && judging.size < concurrency) {
         const next = takeNext();
         if (waiting.length > 0) admit();
+        if (throttle?.shed(next.topic, clock.now())) {
+          shed(
+            next.topic,
+            next.payload,
+            "publisher throttled: its failure budget is spent",
+          );
+          continue;
+        }
         const verdict = judge(next.topic, next.payload);
         const previous = lastConcluded;
         const concluded = (async () => {
@@ -238,9 +297,22 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
         });
         judging.add(concluded);
       }
+      if (pending() === 0 && judging.size === 0) break;
       await new Promise<void>((resolve) => wake = resolve);
     }
-    draining = undefined;
+    flushShed(); // the queues ran empty: what was counted a second ago or more is logged now
+  };
+  /**
+   * Starts the drain unless it runs. It may finish without ever waiting (every message shed), so it is
+   * marked done only afterwards, and restarted if messages came meanwhile (in the same read, say). A
+   * drain that failed stays failed: `idle()` reports it, and nothing more is acted on.
+   */
+  const startDrain = () => {
+    if (draining) return;
+    draining = drain().then(() => {
+      draining = undefined;
+      if (pending() > 0) startDrain();
+    });
   };
 
   // Flow control: a message that finds the queue full waits outside it, and the transport is told to
@@ -255,7 +327,7 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
       next.admitted();
     }
     poke();
-    draining ??= drain();
+    startDrain();
   };
   deps.transport.onMessage((topic, payload) => {
     stats.received++;
@@ -280,17 +352,17 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
           : pushed.reason === "total_full"
           ? `queues full (${fair.size} waiting, cap ${limits.maxTotal})`
           : `too many publishers waiting (${limits.maxKeys})`;
-        reject(topic, payload, "OVERLOADED", why);
+        shed(topic, payload, why);
         return;
       }
       poke();
-      draining ??= drain();
+      startDrain();
       return;
     }
     if (queue.length < queueLimit && waiting.length === 0) {
       queue.push(message);
       poke();
-      draining ??= drain();
+      startDrain();
       return;
     }
     if (waiting.length >= queueLimit) {
@@ -318,6 +390,7 @@ export async function startActuator(options: ActuatorOptions, deps: ActuatorDeps
     stats,
     async idle() {
       while (draining) await draining;
+      flushShed(true); // every shed message counted so far is in the log
     },
   };
 }

@@ -252,6 +252,23 @@ export async function runFloodScenario(options: FloodRunOptions): Promise<FloodR
   }
 }
 
+/**
+ * The actuator's refusals by reason code: one per `rejected` line, plus the `count` of every `shed`
+ * summary (messages refused unjudged, counted instead of logged one by one).
+ * @example
+ * ```ts
+ * refusalsByCode(run.actuator); // { TOPIC_MISMATCH: 130, OVERLOADED: 100_512, ... }
+ * ```
+ */
+export function refusalsByCode(records: LogLine[]): Record<string, number> {
+  const byCode: Record<string, number> = {};
+  for (const r of records) {
+    const n = r.event === "rejected" ? 1 : r.event === "shed" ? Number(r.count) : 0;
+    if (n > 0) byCode[r.code as string] = (byCode[r.code as string] ?? 0) + n;
+  }
+  return byCode;
+}
+
 /** `max_queued_messages` of broker-config/mosquitto.secure.conf, so the run uses the shipped sizing. */
 export function mosquittoMaxQueued(): number {
   const match = /^max_queued_messages (\d+)$/m.exec(Deno.readTextFileSync(MOSQUITTO_SECURE_CONF));

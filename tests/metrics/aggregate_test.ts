@@ -438,3 +438,13 @@ Deno.test("alerts are counted, and an attack class keeps the threat model its re
   assert.equal(m.attacks.secure.replay.model, "broad-rights");
   assert.equal(m.attacks.secure["wrong-password"].model, "device-account");
 });
+
+Deno.test("shed summaries count as unattributed refusals of their code, and in `shed`", () => {
+  const m = fold(`
+    {${R},"role":"actuator","event":"rejected","phase":"secure","digest":"x1","code":"OVERLOADED","topic":"home/secure/m/door"}
+    {${R},"role":"actuator","event":"shed","phase":"secure","publisher":"home/secure/m/door","account":"m","code":"OVERLOADED","count":950,"detail":"publisher throttled","since_ms":1}
+    {${R},"role":"actuator","event":"shed","phase":"secure","publisher":"home/secure/m/door","account":"m","code":"OVERLOADED","count":"many","detail":"x","since_ms":2}
+  `);
+  assert.equal(m.shed, 950);
+  assert.equal(m.unattributed.secure.rejected.OVERLOADED, 951);
+});
