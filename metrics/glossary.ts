@@ -42,7 +42,8 @@ export const REASON_CODE_DESCRIPTIONS: Readonly<Record<string, string>> = {
   REPLAY: "actuator: counter not above the highest already accepted from this sender",
   BAD_KEY: "actuator: wrapped session key does not unwrap with the actuator's private key",
   BAD_CIPHERTEXT: "actuator: AES-GCM authentication of the ciphertext failed",
-  OVERLOADED: "actuator: refused because its bounded queue was full",
+  OVERLOADED:
+    "actuator: refused unjudged: its bounded queue was full, or the publisher spent its failure budget",
   STATE_WRITE_FAILED: "actuator: could not record the replay counter, so it acted on nothing",
   BAD_READING:
     "actuator: an authentic envelope whose door reading is not one from that sender (PROTOCOL.md §9)",

@@ -17,6 +17,7 @@ import { homePaths } from "../store/home.ts";
 import { DEFAULT_INSECURE_ATTACK, runInsecureAttacks } from "./attacker.ts";
 import { secureTopicFor } from "./door.ts";
 import { settle, startInsecureHome, startSecureHome } from "./home.ts";
+import { DEFAULT_THROTTLE_POLICY, type ThrottlePolicy } from "./publisher_throttle.ts";
 import { createHome } from "./keygen.ts";
 import {
   ATTACK_CATALOGUE,
@@ -155,7 +156,7 @@ export async function runDemo(
     { keysDir, sensorId: "door-sensor-1", actuatorId: "door-actuator" },
     log2,
     clock,
-    { epochLength: 1 },
+    { epochLength: 1, throttle: demoThrottle(scale.secureAttempts) },
   );
   const knowledge = await loadAttackerKnowledge(homePaths(keysDir), {
     username: "mallory",
@@ -241,4 +242,23 @@ export async function runDemo(
     logs: Object.values(logs),
     reportPaths: report.paths,
   };
+}
+
+/**
+ * The demo's failure budget: its attack plan sends every class's attempts onto the real sensor's topic
+ * (the broad-rights model), so the default budget (1 024) would shed most of a larger scale's attacks, and the
+ * real sensor's events with them, and the report would show OVERLOADED instead of each defence's own code.
+ * A budget of four refusals per planned attempt keeps every class judged; the flood bench shows the
+ * default at work (docs/RELIABILITY.md, "Flood").
+ * @example
+ * ```ts
+ * demoThrottle(75).failures.burst; // 4 × 75 × the number of secure attack classes
+ * ```
+ */
+export function demoThrottle(secureAttempts: number): ThrottlePolicy {
+  const burst = Math.max(
+    DEFAULT_THROTTLE_POLICY.failures.burst,
+    4 * secureAttempts * SECURE_ATTACK_CLASSES.length,
+  );
+  return { failures: { ...DEFAULT_THROTTLE_POLICY.failures, burst } };
 }

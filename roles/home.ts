@@ -18,7 +18,7 @@ import { connectMqtt, type MqttConnectOptions, type MqttTransport } from "../tra
 import { DEFAULT_FAIR_QUEUE, plaintextOpener, type RunningActuator, startActuator } from "./actuator.ts";
 import { ENVELOPE_MAX_BYTES } from "../crypto/envelope.ts";
 import { DEFAULT_ALERT_POLICY } from "./alerts.ts";
-import { DEFAULT_THROTTLE_POLICY } from "./publisher_throttle.ts";
+import { DEFAULT_THROTTLE_POLICY, type ThrottlePolicy } from "./publisher_throttle.ts";
 import { INSECURE_TOPIC, SECURE_TOPIC_FILTER } from "./door.ts";
 import { wireSecureActuator, wireSecureSensor } from "./secure_wiring.ts";
 import { memoryCounter, plaintextSealer, runSensor, type SensorOptions } from "./sensor.ts";
@@ -118,7 +118,12 @@ export async function startSecureHome(
   ids: SecureHomeIds,
   log: Log,
   clock: Clock,
-  options: { epochLength: number; windowMs?: number },
+  options: {
+    epochLength: number;
+    windowMs?: number;
+    /** The actuator's failure budget per publisher (default {@link DEFAULT_THROTTLE_POLICY}). */
+    throttle?: ThrottlePolicy;
+  },
 ): Promise<RunningHome> {
   const paths = homePaths(ids.keysDir);
   const embedded = broker.kind === "embedded"
@@ -174,7 +179,7 @@ export async function startSecureHome(
       fairQueue: DEFAULT_FAIR_QUEUE,
       maxPayloadBytes: ENVELOPE_MAX_BYTES,
       alerts: DEFAULT_ALERT_POLICY,
-      throttle: DEFAULT_THROTTLE_POLICY,
+      throttle: options.throttle ?? DEFAULT_THROTTLE_POLICY,
     }, {
       clock,
       log: actuatorLog,

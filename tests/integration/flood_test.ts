@@ -83,7 +83,7 @@ for (const broker of ["mosquitto", "embedded"] as const) {
       assert.ok((byCode.TOPIC_MISMATCH ?? 0) > 0, "envelopes in the real sensor's name refused by topic");
       assert.ok(alerts.some((a) => a.account === FLOOD_ACCOUNT), "an alert names the flooding account");
       assert.ok(alerts.every((a) => a.account === FLOOD_ACCOUNT), "and no one else");
-      // Throttled: past its failure budget (256, then 50/s) the flood was refused unjudged, so the
+      // Throttled: past its failure budget (1 024, then 100/s) the flood was refused unjudged, so the
       // actuator judged a small part of it, and what it shed it counted in summaries, naming the account.
       const judged = Object.entries(byCode).filter(([c]) => c !== "OVERLOADED").reduce(
         (n, [, k]) => n + k,
