@@ -5,12 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import { FakeClock } from "../../core/clock.ts";
-import { Log, type LogRecord, memoryLogWriter } from "../../log/jsonl.ts";
-import { type MessageOpener, startActuator, type Verdict } from "../../roles/actuator.ts";
-import { encodeReading, makeReading, secureTopicFor } from "../../roles/door.ts";
+import type { LogRecord } from "../../log/jsonl.ts";
+import type { MessageOpener, Verdict } from "../../roles/actuator.ts";
+import { secureTopicFor } from "../../roles/door.ts";
 import type { ThrottlePolicy } from "../../roles/publisher_throttle.ts";
-import type { MessageHandler } from "../../transport/client.ts";
+import { fairActuator } from "./fair_rig.ts";
 
 /** Refuses mallory's messages, accepts everyone else's; counts what it was handed. */
 function countingOpener() {
@@ -27,29 +26,12 @@ function countingOpener() {
   return { open, judged };
 }
 
+/** A fair actuator (2 048 per publisher) with a counting opener and, when given, a throttle. */
 async function throttledActuator(throttle?: ThrottlePolicy) {
-  const clock = new FakeClock();
-  const writer = memoryLogWriter();
-  let handler: MessageHandler | undefined;
   const opener = countingOpener();
-  const actuator = await startActuator(
-    {
-      topic: "home/secure/+/door",
-      qos: 1,
-      phase: "secure",
-      fairQueue: { perKey: 2048, maxKeys: 16, maxTotal: 4096 },
-      throttle,
-    },
-    {
-      clock,
-      log: new Log(writer, { role: "actuator", run: "t", clock }),
-      transport: { subscribe: () => Promise.resolve(), onMessage: (h) => void (handler = h) },
-      open: opener.open,
-    },
-  );
-  const deliver = (sender: string, n: number) =>
-    handler!(secureTopicFor(sender), encodeReading(makeReading(sender, n, clock.now(), 20)));
-  return { actuator, writer, opener, deliver, clock };
+  const alerts = { threshold: 1_000_000, windowMs: 10_000, quietMs: 60_000 };
+  const rig = await fairActuator(2048, alerts, { open: opener.open, throttle, maxTotal: 4096 });
+  return { ...rig, opener };
 }
 
 const POLICY: ThrottlePolicy = { failures: { ratePerS: 10, burst: 50 } };
