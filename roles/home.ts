@@ -102,6 +102,18 @@ export async function startInsecureHome(broker: HomeBroker, log: Log, clock: Clo
   };
 }
 
+/** How a Phase II home seals and opens. */
+export interface SecureHomeOptions {
+  /** Messages per AES key epoch; 1 = a fresh key per message. */
+  epochLength: number;
+  /** Accepted clock skew, ms (default the actuator's). */
+  windowMs?: number;
+  /** The sensor makes each epoch's key ahead of use (default true). */
+  prefetchKeys?: boolean;
+  /** The actuator records the counter while it decrypts (default true). */
+  overlapCommit?: boolean;
+}
+
 /**
  * Starts a Phase II home from a keys directory made by keygen: broker enforcing its passwd and acl
  * (embedded, TLS with the home's certificate), secure actuator with its replay database, fair per-publisher
@@ -117,7 +129,7 @@ export async function startSecureHome(
   ids: SecureHomeIds,
   log: Log,
   clock: Clock,
-  options: { epochLength: number; windowMs?: number },
+  options: SecureHomeOptions,
 ): Promise<RunningHome> {
   const paths = homePaths(ids.keysDir);
   const embedded = broker.kind === "embedded"
@@ -137,6 +149,7 @@ export async function startSecureHome(
     sensorId: ids.sensorId,
     actuatorId: ids.actuatorId,
     epochLength: options.epochLength,
+    prefetchKeys: options.prefetchKeys,
   });
   const sensorT = await connectMqtt({
     url,
@@ -155,6 +168,7 @@ export async function startSecureHome(
         replayDb: ids.replayDb,
         initState: ids.initState,
         windowMs: options.windowMs,
+        overlapCommit: options.overlapCommit,
       },
       { clock, log: actuatorLog },
     );
@@ -210,6 +224,7 @@ export async function startSecureHome(
       await Promise.all([current.transport.close(), sensorT.close()]);
       await current.actuator.idle();
       await current.wiring.close();
+      await sensor.seal.idle();
       sensor.close();
       await embedded?.close();
     },

@@ -132,6 +132,8 @@ export interface SecureActuatorSpec {
   batchMs?: number;
   /** Authentic messages a sender may have acted on, per second (default {@link DEFAULT_SENDER_RATE}). */
   senderRate?: RateLimit | "off";
+  /** Record the counter while the message is decrypted, not after (default true; see secureOpener). */
+  overlapCommit?: boolean;
 }
 
 /** An actuator ready to open: its opener over the replay database. */
@@ -192,6 +194,7 @@ export async function wireSecureActuator(
       senderLimit: spec.senderRate === "off"
         ? undefined
         : new KeyedTokenBuckets(spec.senderRate ?? DEFAULT_SENDER_RATE),
+      overlapCommit: spec.overlapCommit,
     }),
     close: async () => {
       await batcher?.flush();
