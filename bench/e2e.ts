@@ -4,10 +4,13 @@
  * and prints the table.
  *
  *   deno run -A bench/e2e.ts [--messages 300] [--interval-ms 20] [--brokers embedded,mosquitto]
- *                            [--rounds 2] [--json FILE] [--quick]
+ *                            [--rounds 2] [--pipeline off|on|both] [--json FILE] [--quick]
  *
- * Absolute figures move from run to run; the ratios secure/insecure on the same broker are the comparable
- * figure. `--json FILE` writes the table as a BenchTable for `secmqtt metrics --bench FILE`.
+ * Absolute figures move from run to run; the ratios and overheads secure vs insecure on the same broker are
+ * the comparable figures. `--pipeline both` (the default) runs every secure configuration sequential (key
+ * wrapped inside the seal, counter recorded after decryption) and pipelined (key made ahead of use, counter
+ * recorded while decrypting) in the same run, and prints a per-stage timeline of both. `--json FILE` writes
+ * the table as a BenchTable for `secmqtt metrics --bench FILE`.
  * @module
  */
 
@@ -16,8 +19,10 @@ import {
   DEFAULT_INTERVAL_MS,
   DEFAULT_MESSAGES,
   DEFAULT_ROUNDS,
+  E2E_PIPELINES,
   type E2eBrokerKind,
   e2eMarkdown,
+  type E2ePipeline,
   runE2eBench,
 } from "../testkit/e2e.ts";
 
@@ -33,6 +38,7 @@ Options:
   --interval-ms MS   pause between messages while latency is measured (default ${DEFAULT_INTERVAL_MS}; 0 = back to back)
   --brokers LIST     comma-separated: embedded,mosquitto (default: both when mosquitto is installed)
   --rounds R         interleaved rounds the messages are split over (default ${DEFAULT_ROUNDS})
+  --pipeline MODE    secure variants: off (sequential), on (pipelined), both side by side (default both)
   --json FILE        also write the table as a BenchTable (for secmqtt metrics --bench FILE)
   --quick            ${QUICK_MESSAGES} messages per config over ${QUICK_ROUNDS} rounds, for a check in under 30 s
 `;
@@ -48,6 +54,7 @@ async function main(args: string[]): Promise<number> {
       "interval-ms": { type: "string" },
       brokers: { type: "string" },
       rounds: { type: "string" },
+      pipeline: { type: "string", default: "both" },
       json: { type: "string" },
       quick: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -71,16 +78,23 @@ async function main(args: string[]): Promise<number> {
       throw new RangeError(`--brokers expects embedded and/or mosquitto, got ${b}`);
     }
   }
+  const pipeline = values.pipeline as E2ePipeline;
+  if (!E2E_PIPELINES.includes(pipeline)) {
+    throw new RangeError(`--pipeline expects ${E2E_PIPELINES.join(", ")}, got ${values.pipeline}`);
+  }
   const started = performance.now();
   const loadBefore = Deno.loadavg()[0];
-  const { table } = await runE2eBench({
+  const { table, timeline } = await runE2eBench({
     messages: integer("messages", values.messages, values.quick ? QUICK_MESSAGES : DEFAULT_MESSAGES),
     intervalMs: integer("interval-ms", values["interval-ms"], DEFAULT_INTERVAL_MS),
     rounds: integer("rounds", values.rounds, values.quick ? QUICK_ROUNDS : DEFAULT_ROUNDS),
     brokers: brokers as E2eBrokerKind[] | undefined,
+    pipeline,
     onProgress: (line) => console.error(line),
   });
-  console.log(`${table.title}\n\n${e2eMarkdown(table)}\n\n${NOTE}`);
+  console.log(
+    `${table.title}\n\n${e2eMarkdown(table)}\n\n${timeline.title}\n\n${e2eMarkdown(timeline)}\n\n${NOTE}`,
+  );
   // Other work on the machine inflates every figure; the load average says how much there was.
   console.error(
     `(${((performance.now() - started) / 1000).toFixed(1)} s; 1-min load average ` +

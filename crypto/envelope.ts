@@ -813,30 +813,118 @@ function parseEnvelope(bytes: Uint8Array, topic: string): ParseResult {
   };
 }
 
+/** The checks of {@link authenticateEnvelope} need all of {@link OpenDeps} but the RSA key and the cache. */
+export type AuthenticateDeps = Omit<OpenDeps, "recipientPrivateKey" | "keyCache">;
+/** What {@link decryptEnvelope} needs: the recipient's key, the cache, a timer. */
+export type DecryptDeps = Pick<OpenDeps, "recipientPrivateKey" | "keyCache" | "perfNow">;
+
+// Only this module can make an AuthenticatedEnvelope: its constructor wants this value.
+const MINT: unique symbol = Symbol("AuthenticatedEnvelope");
+
 /**
- * Checks, authenticates and decrypts one envelope that arrived on `topic`. Never throws on hostile
- * input; the checks run in this order, each an early return: MALFORMED → UNSUPPORTED → UNKNOWN_SENDER →
- * REVOKED → STALE / FUTURE → BAD_SIGNATURE → REPLAY → BAD_KEY → BAD_CIPHERTEXT. Nothing reaches RSA or
- * AES before the signature verified. The replay store is only read; commit the counter after `ok: true`.
+ * An envelope that passed checks 1–6 of {@link open} (its signature verified, its counter was fresh) and is
+ * not decrypted yet. Only {@link authenticateEnvelope} makes one, so {@link decryptEnvelope}, which takes
+ * one, cannot run on an envelope whose signature did not verify.
  * @example
  * ```ts
- * const result = await open(payload, "home/lamp/set", { clock, trust, replay, recipientPrivateKey, keyCache });
- * if (result.ok) replayStore.accept(result.message.sender, result.message.counter);
- * else log.event("rejected", { code: result.code, detail: result.detail });
+ * const auth = await authenticateEnvelope(payload, topic, { clock, trust, replay });
+ * if (auth.ok) auth.envelope.counter; // signed and fresh, not decrypted
  * ```
  */
-export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Promise<OpenResult> {
-  const perfNow = deps.perfNow ?? (() => 0);
-  const stages: OpenStages = {};
-  const fail = (code: ReasonCode, detail: string): OpenResult => ({ ok: false, code, detail, stages });
-  let started = perfNow();
-  const lap = (): number => {
-    const now = perfNow();
-    const elapsed = now - started;
-    started = now;
-    return elapsed;
+export class AuthenticatedEnvelope {
+  /** Sender id (signed). */
+  readonly sender: string;
+  /** Counter (signed); record it in the replay state. */
+  readonly counter: number;
+  /** Sender's timestamp, ms (signed). */
+  readonly ts: number;
+  /** Message id (signed). */
+  readonly msg_id: string;
+  /** Suite (signed, and the sender's registered one). */
+  readonly suite: Suite;
+  /** Topic the envelope arrived on (signed). */
+  readonly topic: string;
+  /** Wrapped session key bytes (signed). */
+  readonly wrappedKey: Uint8Array;
+  /** Nonce bytes (signed). */
+  readonly nonce: Uint8Array;
+  /** Ciphertext ‖ tag bytes (signed). */
+  readonly ciphertext: Uint8Array;
+
+  /**
+   * Made by {@link authenticateEnvelope} only; any other caller gets a TypeError.
+   * @param mint the module's private token
+   * @param env the parsed envelope
+   * @param suite its suite
+   * @param topic the topic it arrived on
+   */
+  constructor(mint: typeof MINT, env: ParsedEnvelope, suite: Suite, topic: string) {
+    if (mint !== MINT) throw new TypeError("an AuthenticatedEnvelope comes from authenticateEnvelope() only");
+    this.sender = env.sender;
+    this.counter = env.counter;
+    this.ts = env.ts;
+    this.msg_id = env.msgId;
+    this.suite = suite;
+    this.topic = topic;
+    this.wrappedKey = env.wrappedKey;
+    this.nonce = env.nonce;
+    this.ciphertext = env.ciphertext;
+  }
+}
+
+/** Result of {@link authenticateEnvelope}: stages `parse`, `verify`, `replay` as far as reached. */
+export type AuthenticateResult =
+  | { readonly ok: true; readonly envelope: AuthenticatedEnvelope; readonly stages: OpenStages }
+  | { readonly ok: false; readonly code: ReasonCode; readonly detail: string; readonly stages: OpenStages };
+
+/** Result of {@link decryptEnvelope}: stages `unwrap`, `unwrapCached`, `decrypt` as far as reached. */
+export type DecryptResult =
+  | { readonly ok: true; readonly message: OpenedMessage; readonly stages: OpenStages }
+  | {
+    readonly ok: false;
+    readonly code: "BAD_KEY" | "BAD_CIPHERTEXT";
+    readonly detail: string;
+    readonly stages: OpenStages;
   };
 
+/** A stopwatch of consecutive laps (all 0 without a timer). */
+function stopwatch(perfNow: (() => number) | undefined): () => number {
+  const now = perfNow ?? (() => 0);
+  let started = now();
+  return () => {
+    const t = now();
+    const elapsed = t - started;
+    started = t;
+    return elapsed;
+  };
+}
+
+/**
+ * Checks 1–6 of {@link open}: shape, version and suite, sender, time window, signature, counter freshness.
+ * Never throws on hostile input; nothing here touches RSA or AES. A receiver that wants to start
+ * recording the counter while it decrypts (docs/PROTOCOL.md §8.2 rule 1) calls this, then
+ * {@link decryptEnvelope}; everyone else calls {@link open}.
+ * @example
+ * ```ts
+ * const auth = await authenticateEnvelope(payload, "home/lamp/set", { clock, trust, replay });
+ * if (auth.ok) {
+ *   const [decrypted] = await Promise.all([decryptEnvelope(auth.envelope, { recipientPrivateKey }), record(auth.envelope)]);
+ * }
+ * ```
+ */
+export async function authenticateEnvelope(
+  bytes: Uint8Array,
+  topic: string,
+  deps: AuthenticateDeps,
+): Promise<AuthenticateResult> {
+  const stages: OpenStages = {};
+  const fail = (code: ReasonCode, detail: string): AuthenticateResult => ({
+    ok: false,
+    code,
+    detail,
+    stages,
+  });
+  const lap = stopwatch(deps.perfNow);
   // 1. Size and shape.
   const parsed = parseEnvelope(bytes, topic);
   if (!parsed.ok) {
@@ -889,7 +977,7 @@ export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Pr
   stages.parse = lap();
 
   // 5. Signature, over every field plus the topic.
-  const { sender, counter, ts, msgId, wrappedKey, nonce, ciphertext } = env;
+  const { sender, counter } = env;
   const signed = envelopeSignedBytes({ ...env, suite, topic });
   // A trust entry whose key is of another scheme than its suite can verify nothing.
   const authentic = trusted.publicKey.scheme === SUITE_SIGNATURE_SCHEME[suite] &&
@@ -901,6 +989,33 @@ export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Pr
   const fresh = await deps.replay.isFresh(sender, counter);
   stages.replay = lap();
   if (!fresh) return fail("REPLAY", `counter ${counter} is not fresh for sender ${sender}`);
+
+  return { ok: true, envelope: new AuthenticatedEnvelope(MINT, env, suite, topic), stages };
+}
+
+/**
+ * Checks 7–8 of {@link open} on an envelope {@link authenticateEnvelope} passed: the session key (from
+ * the cache, or one RSA private operation), then AES-GCM decryption. Never throws; a key enters the
+ * cache only after it decrypted this authentic envelope.
+ * @example
+ * ```ts
+ * const decrypted = await decryptEnvelope(auth.envelope, { recipientPrivateKey, keyCache });
+ * if (decrypted.ok) console.log(decrypted.message.plaintext);
+ * ```
+ */
+export async function decryptEnvelope(
+  envelope: AuthenticatedEnvelope,
+  deps: DecryptDeps,
+): Promise<DecryptResult> {
+  const stages: OpenStages = {};
+  const fail = (code: "BAD_KEY" | "BAD_CIPHERTEXT", detail: string): DecryptResult => ({
+    ok: false,
+    code,
+    detail,
+    stages,
+  });
+  const lap = stopwatch(deps.perfNow);
+  const { sender, counter, ts, msg_id, suite, topic, wrappedKey, nonce, ciphertext } = envelope;
 
   // 7. Session key: from the cache, or one RSA private operation.
   let sessionKey = deps.keyCache?.get(sender, wrappedKey);
@@ -932,5 +1047,25 @@ export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Pr
   // Only keys that opened an authentic message are cached.
   deps.keyCache?.set(sender, wrappedKey, sessionKey);
 
-  return { ok: true, message: { sender, counter, ts, msg_id: msgId, suite, plaintext }, stages };
+  return { ok: true, message: { sender, counter, ts, msg_id, suite, plaintext }, stages };
+}
+
+/**
+ * Checks, authenticates and decrypts one envelope that arrived on `topic`: {@link authenticateEnvelope}
+ * then {@link decryptEnvelope}. Never throws on hostile input; the checks run in this order, each an early
+ * return: MALFORMED → UNSUPPORTED → UNKNOWN_SENDER → REVOKED → STALE / FUTURE → BAD_SIGNATURE → REPLAY →
+ * BAD_KEY → BAD_CIPHERTEXT. Nothing reaches RSA or AES before the signature verified. The replay store is
+ * only read; commit the counter after `ok: true`.
+ * @example
+ * ```ts
+ * const result = await open(payload, "home/lamp/set", { clock, trust, replay, recipientPrivateKey, keyCache });
+ * if (result.ok) replayStore.accept(result.message.sender, result.message.counter);
+ * else log.event("rejected", { code: result.code, detail: result.detail });
+ * ```
+ */
+export async function open(bytes: Uint8Array, topic: string, deps: OpenDeps): Promise<OpenResult> {
+  const authenticated = await authenticateEnvelope(bytes, topic, deps);
+  if (!authenticated.ok) return authenticated;
+  const decrypted = await decryptEnvelope(authenticated.envelope, deps);
+  return { ...decrypted, stages: { ...authenticated.stages, ...decrypted.stages } };
 }

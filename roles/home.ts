@@ -103,6 +103,20 @@ export async function startInsecureHome(broker: HomeBroker, log: Log, clock: Clo
   };
 }
 
+/** How a Phase II home seals and opens. */
+export interface SecureHomeOptions {
+  /** Messages per AES key epoch; 1 = a fresh key per message. */
+  epochLength: number;
+  /** Accepted clock skew, ms (default the actuator's). */
+  windowMs?: number;
+  /** The sensor makes each epoch's key ahead of use (default true). */
+  prefetchKeys?: boolean;
+  /** The actuator records the counter while it decrypts (default true). */
+  overlapCommit?: boolean;
+  /** The actuator's failure budget per publisher (default {@link DEFAULT_THROTTLE_POLICY}). */
+  throttle?: ThrottlePolicy;
+}
+
 /**
  * Starts a Phase II home from a keys directory made by keygen: broker enforcing its passwd and acl
  * (embedded, TLS with the home's certificate), secure actuator with its replay database, fair per-publisher
@@ -118,12 +132,7 @@ export async function startSecureHome(
   ids: SecureHomeIds,
   log: Log,
   clock: Clock,
-  options: {
-    epochLength: number;
-    windowMs?: number;
-    /** The actuator's failure budget per publisher (default {@link DEFAULT_THROTTLE_POLICY}). */
-    throttle?: ThrottlePolicy;
-  },
+  options: SecureHomeOptions,
 ): Promise<RunningHome> {
   const paths = homePaths(ids.keysDir);
   const embedded = broker.kind === "embedded"
@@ -143,6 +152,7 @@ export async function startSecureHome(
     sensorId: ids.sensorId,
     actuatorId: ids.actuatorId,
     epochLength: options.epochLength,
+    prefetchKeys: options.prefetchKeys,
   });
   const sensorT = await connectMqtt({
     url,
@@ -161,6 +171,7 @@ export async function startSecureHome(
         replayDb: ids.replayDb,
         initState: ids.initState,
         windowMs: options.windowMs,
+        overlapCommit: options.overlapCommit,
       },
       { clock, log: actuatorLog },
     );
@@ -217,6 +228,7 @@ export async function startSecureHome(
       await Promise.all([current.transport.close(), sensorT.close()]);
       await current.actuator.idle();
       await current.wiring.close();
+      await sensor.seal.idle();
       sensor.close();
       await embedded?.close();
     },

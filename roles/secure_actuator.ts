@@ -1,17 +1,20 @@
 /**
- * The Phase II actuator's judgement of one message: open the envelope (crypto/envelope.ts checks shape,
- * version, sender, time window, signature, freshness, then unwraps and decrypts), check the decrypted
- * reading, and make the counter durable in the replay store before saying yes. Anything else is a
+ * The Phase II actuator's judgement of one message: authenticate the envelope (crypto/envelope.ts checks
+ * shape, version, sender, time window, signature, freshness), then unwrap, decrypt and check the reading
+ * while the counter is made durable in the replay store, and say yes only when both are done. Anything else is a
  * rejection with a stable code; a byte-identical copy of a remembered accepted message (a QoS 1
  * redelivery) is reported as a duplicate. docs/PROTOCOL.md §6 and §8.2 are the rules followed here.
  * @module
  */
 
 import {
+  type AuthenticatedEnvelope,
+  authenticateEnvelope,
+  decryptEnvelope,
   DEFAULT_KEY_CACHE_ENTRIES,
   ENVELOPE_MAX_BYTES,
   EpochKeyCache,
-  open,
+  type OpenedMessage,
   REASON_CODES,
   type Suite,
   SUITE_SIGNATURE_SCHEME,
@@ -26,7 +29,7 @@ import type { RateLimit } from "../core/token_bucket.ts";
 import type { AcceptResult, ReplayState } from "../store/replay.ts";
 import type { MessageOpener, Verdict } from "./actuator.ts";
 import type { CommitBatcher } from "./commit_batcher.ts";
-import { checkSecureReading, deviceIdOfTopic } from "./door.ts";
+import { checkSecureReading, deviceIdOfTopic, type DoorReading } from "./door.ts";
 
 /** Reason code for a QoS 1 redelivery of a message already acted on (logged as `duplicate`). */
 export const DUPLICATE_CODE = "DUPLICATE";
@@ -85,6 +88,13 @@ export interface SecureOpenerDeps {
    * before its counter is recorded. Default: no limit.
    */
   senderLimit?: { take(sender: string, nowMs: number): boolean };
+  /**
+   * Start recording the counter (check 10) as soon as the signature and freshness checks passed, while the
+   * session key is unwrapped and the message decrypted and checked (default true). The message is still
+   * acted on only after both finished and the counter is durable; a message refused by check 7, 8 or 9 has
+   * then consumed its counter (docs/PROTOCOL.md §8.2 rule 1). `false` records after check 9, as before.
+   */
+  overlapCommit?: boolean;
 }
 
 /**
@@ -97,6 +107,7 @@ export interface SecureOpenerDeps {
  */
 export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
   const perfNow = deps.perfNow ?? (() => performance.now());
+  const overlapCommit = deps.overlapCommit ?? true;
   const recent = new Map<string, string>();
   const remember = (key: string, digest: string) => {
     recent.set(key, digest);
@@ -116,13 +127,78 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
   return async (topic, payload): Promise<Verdict> => {
     const myTurn = previousCommit;
     let releaseTurn!: () => void;
-    previousCommit = new Promise((resolve) => releaseTurn = resolve);
+    // The next message's turn comes when this one released it AND its own turn came: a message that
+    // returns early (a bad signature) must not let a later one commit before an earlier one still opening.
+    previousCommit = new Promise((resolve) => releaseTurn = () => resolve(myTurn));
     try {
       return await judge(topic, payload, myTurn, releaseTurn);
     } finally {
       releaseTurn();
     }
   };
+
+  /**
+   * Check 10: waits for this message's turn, submits its counter, lets the next message submit, and
+   * resolves once the counter is durable (or refused, or failed). Never rejects.
+   */
+  async function commitInTurn(
+    sender: string,
+    counter: number,
+    myTurn: Promise<void>,
+    releaseTurn: () => void,
+  ): Promise<Commitment> {
+    await myTurn;
+    const commitStart = perfNow();
+    try {
+      const committed = commit(sender, counter);
+      releaseTurn(); // submitted (or, unbatched, already written): the next message may queue its counter
+      const accepted = await committed;
+      return { ok: true, accepted, ms: perfNow() - commitStart };
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return { ok: false, detail, ms: perfNow() - commitStart };
+    }
+  }
+
+  /** Checks 7–9: the session key, the decryption, and the reading in the plaintext. Never rejects. */
+  async function readContent(
+    envelope: AuthenticatedEnvelope,
+    stages: JudgeStages,
+  ): Promise<
+    { ok: true; message: OpenedMessage; reading: DoorReading; keyCached: boolean } | {
+      ok: false;
+      verdict: Verdict;
+    }
+  > {
+    const decrypted = await decryptEnvelope(envelope, {
+      recipientPrivateKey: deps.recipientPrivateKey,
+      keyCache: deps.keyCache,
+      perfNow,
+    });
+    stages.unwrap_ms = round(decrypted.stages.unwrap);
+    stages.decrypt_ms = round(decrypted.stages.decrypt);
+    if (!decrypted.ok) {
+      return {
+        ok: false,
+        verdict: { ok: false, code: decrypted.code, detail: decrypted.detail, fields: { stages } },
+      };
+    }
+    const { message } = decrypted;
+    // Check 9: an authentic envelope whose content is not a reading from that very sender is not acted on.
+    const reading = checkSecureReading(message.plaintext, message);
+    if (!reading.ok) {
+      return {
+        ok: false,
+        verdict: {
+          ok: false,
+          code: "BAD_READING",
+          detail: reading.detail,
+          fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
+        },
+      };
+    }
+    return { ok: true, message, reading: reading.reading, keyCached: decrypted.stages.unwrapCached === true };
+  }
 
   async function judge(
     topic: string,
@@ -144,26 +220,25 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
         fields: { sensor_id: mismatch.device },
       };
     }
-    const result = await open(payload, topic, {
+    // Checks 1–6: nothing past here runs for an envelope whose signature did not verify.
+    const auth = await authenticateEnvelope(payload, topic, {
       clock: deps.clock,
       trust: deps.trust,
       replay: deps.replay,
-      recipientPrivateKey: deps.recipientPrivateKey,
       timestampWindowMs: deps.timestampWindowMs,
       // The state knows no counter from before it was created: older envelopes cannot be judged fresh.
       notBeforeMs: deps.replay.createdAtMs,
-      keyCache: deps.keyCache,
       perfNow,
     });
-    const stages = {
-      parse_ms: round(result.stages.parse),
-      verify_ms: round(result.stages.verify),
-      replay_ms: round(result.stages.replay),
-      unwrap_ms: round(result.stages.unwrap),
-      decrypt_ms: round(result.stages.decrypt),
+    const stages: JudgeStages = {
+      parse_ms: round(auth.stages.parse),
+      verify_ms: round(auth.stages.verify),
+      replay_ms: round(auth.stages.replay),
+      unwrap_ms: 0,
+      decrypt_ms: 0,
     };
-    if (!result.ok) {
-      if (result.code === "REPLAY") {
+    if (!auth.ok) {
+      if (auth.code === "REPLAY") {
         const { sender, counter } = claimedIdentity(payload);
         if (sender !== undefined && recent.get(`${sender}\0${counter}`) === payloadDigest(payload)) {
           return {
@@ -174,22 +249,41 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
           };
         }
       }
-      return { ok: false, code: result.code, detail: result.detail, fields: { stages } };
+      return { ok: false, code: auth.code, detail: auth.detail, fields: { stages } };
     }
-    const { message } = result;
-    // Check 9: an authentic envelope whose content is not a reading from that very sender is not acted on.
-    const reading = checkSecureReading(message.plaintext, message);
-    if (!reading.ok) {
-      return {
-        ok: false,
-        code: "BAD_READING",
-        detail: reading.detail,
-        fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
-      };
+    const { envelope } = auth;
+    const withinRate = () => !deps.senderLimit || deps.senderLimit.take(envelope.sender, deps.clock.now());
+
+    let content: Awaited<ReturnType<typeof readContent>>;
+    let commitment: Commitment | undefined;
+    let rateLimited: boolean;
+    if (overlapCommit) {
+      // The signature authenticated the counter, so the durable write need not wait for the decryption:
+      // both run at once (docs/PROTOCOL.md §8.2 rule 1). Check 9b is taken first, so a rate-limited
+      // message never reaches the store and its counter is not consumed. The decryption is started first:
+      // an unbatched commit is a synchronous write, and the RSA and AES work then runs beside it.
+      rateLimited = !withinRate();
+      const reading = readContent(envelope, stages);
+      const committing = rateLimited
+        ? undefined
+        : commitInTurn(envelope.sender, envelope.counter, myTurn, releaseTurn);
+      [content, commitment] = await Promise.all([reading, committing]);
+      // A failure of checks 7–9 keeps its code (the first failing check), though the counter is consumed:
+      // only the holder of the sender's key could have signed this counter, so burning it denies nothing
+      // but that sender's own broken message.
+      if (!content.ok) return content.verdict;
+    } else {
+      content = await readContent(envelope, stages);
+      if (!content.ok) return content.verdict;
+      // Check 9b: refused before the commit, so the counter is not consumed.
+      rateLimited = !withinRate();
+      if (!rateLimited) {
+        commitment = await commitInTurn(envelope.sender, envelope.counter, myTurn, releaseTurn);
+      }
     }
-    // Check 9b: a trusted sender (perhaps a compromised device) cannot monopolise the actuator; refused
-    // before the commit, so the counter is not consumed.
-    if (deps.senderLimit && !deps.senderLimit.take(message.sender, deps.clock.now())) {
+    const { message } = content;
+    // Check 9b: a trusted sender (perhaps a compromised device) cannot monopolise the actuator.
+    if (rateLimited || commitment === undefined) {
       return {
         ok: false,
         code: "RATE_LIMITED",
@@ -197,21 +291,17 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
         fields: { stages, sensor_id: message.sender, msg_id: message.msg_id },
       };
     }
-    await myTurn;
-    const commitStart = perfNow();
-    // Commit before acting: once this returns, a replay of this counter is refused even after a crash.
-    let accepted;
-    try {
-      const committed = commit(message.sender, message.counter);
-      releaseTurn(); // submitted (or, unbatched, already written): the next message may queue its counter
-      accepted = await committed;
-    } catch (error) {
+    stages.commit_ms = round(commitment.ms);
+    if (!commitment.ok) {
       // Never act without recording: a failed commit is a rejection, and says why.
-      const detail = error instanceof Error ? error.message : String(error);
-      return { ok: false, code: "STATE_WRITE_FAILED", detail, fields: { stages, sensor_id: message.sender } };
+      return {
+        ok: false,
+        code: "STATE_WRITE_FAILED",
+        detail: commitment.detail,
+        fields: { stages, sensor_id: message.sender },
+      };
     }
-    const commitMs = perfNow() - commitStart;
-    if (!accepted.ok) {
+    if (!commitment.accepted.ok) {
       // Two copies of one message opened side by side both look fresh until the first is committed.
       if (recent.get(`${message.sender}\0${message.counter}`) === payloadDigest(payload)) {
         return {
@@ -228,18 +318,37 @@ export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
         fields: { stages, sensor_id: message.sender },
       };
     }
+    // Only here, with the counter durable and every check passed, is the message acted on.
     remember(`${message.sender}\0${message.counter}`, payloadDigest(payload));
+    stages.total_ms = round(perfNow() - start);
     return {
       ok: true,
-      reading: { ...reading.reading, timestamp: message.ts },
+      reading: { ...content.reading, timestamp: message.ts },
       fields: {
         suite: message.suite,
-        key_cached: result.stages.unwrapCached === true,
-        stages: { ...stages, commit_ms: round(commitMs), total_ms: round(perfNow() - start) },
+        key_cached: content.keyCached,
+        commit_overlapped: overlapCommit,
+        stages,
       },
     };
   }
 }
+
+/** The per-stage milliseconds a verdict reports (docs/LOG.md, `action.stages`). */
+interface JudgeStages {
+  parse_ms: number;
+  verify_ms: number;
+  replay_ms: number;
+  unwrap_ms: number;
+  decrypt_ms: number;
+  commit_ms?: number;
+  total_ms?: number;
+}
+
+/** The outcome of check 10, with the time it took from this message's turn. */
+type Commitment =
+  | { ok: true; accepted: AcceptResult; ms: number }
+  | { ok: false; detail: string; ms: number };
 
 /**
  * Check 0b of docs/PROTOCOL.md §6: on a device topic (`home/secure/<id>/door`), a message of at most the

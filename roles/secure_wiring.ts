@@ -19,8 +19,7 @@ import type { MessageOpener } from "./actuator.ts";
 import { CommitBatcher } from "./commit_batcher.ts";
 import { DEFAULT_SENDER_RATE, keyCacheFor, secureOpener, trustResolver } from "./secure_actuator.ts";
 import { secureTopicFor } from "./door.ts";
-import { secureSealer } from "./secure_sensor.ts";
-import type { ReadingSealer } from "./sensor.ts";
+import { type SecureSealer, secureSealer } from "./secure_sensor.ts";
 
 /** Default accepted clock skew of message timestamps, ms (the actuator's `--window-ms`). */
 export const DEFAULT_TIMESTAMP_WINDOW_MS = 30_000;
@@ -37,6 +36,8 @@ export interface SecureSensorsSpec {
   topic?: string;
   /** Messages per AES key epoch; 1 = a fresh key per message. */
   epochLength: number;
+  /** Make each epoch's key ahead of use, off the critical path (default true; see secureSealer). */
+  prefetchKeys?: boolean;
 }
 
 /** One sensor of a {@link SecureSensorsSpec}, as {@link wireSecureSensor} takes it. */
@@ -48,7 +49,8 @@ export interface SecureSensorWiring {
   /** The topic its envelopes are sealed for (and must be published on). */
   topic: string;
   suite: Suite;
-  seal: ReadingSealer;
+  /** Seals a reading; `seal.idle()` waits for a key being made in the background. */
+  seal: SecureSealer;
   /** The next counter value, durable before it is returned. */
   nextCounter(): number;
   /** Closes the counter file. */
@@ -99,6 +101,7 @@ export async function wireSecureSensors(spec: SecureSensorsSpec): Promise<Secure
           signingKey,
           recipientPublicKey,
           epochLength: spec.epochLength,
+          prefetchKeys: spec.prefetchKeys,
         }),
         nextCounter: () => counter.next(),
         close: () => counter.close(),
@@ -129,6 +132,8 @@ export interface SecureActuatorSpec {
   batchMs?: number;
   /** Authentic messages a sender may have acted on, per second (default {@link DEFAULT_SENDER_RATE}). */
   senderRate?: RateLimit | "off";
+  /** Record the counter while the message is decrypted, not after (default true; see secureOpener). */
+  overlapCommit?: boolean;
 }
 
 /** An actuator ready to open: its opener over the replay database. */
@@ -189,6 +194,7 @@ export async function wireSecureActuator(
       senderLimit: spec.senderRate === "off"
         ? undefined
         : new KeyedTokenBuckets(spec.senderRate ?? DEFAULT_SENDER_RATE),
+      overlapCommit: spec.overlapCommit,
     }),
     close: async () => {
       await batcher?.flush();

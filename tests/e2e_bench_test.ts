@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { E2E_COLUMNS, E2E_CONFIGS, e2eMarkdown, runE2eBench } from "../testkit/e2e.ts";
+import { E2E_COLUMNS, E2E_CONFIGS, e2eConfigs, e2eMarkdown, runE2eBench } from "../testkit/e2e.ts";
 import { FIXTURE_DSA_DOMAIN } from "./integration/secure_home.ts";
 import { mosquittoAvailable } from "../testkit/brokers.ts";
 
@@ -15,7 +15,7 @@ const TIMESTAMP_ROUNDING_MS = 0.5;
 
 Deno.test("runE2eBench fills a row per broker and configuration, and every message is acted on", async () => {
   const brokers = mosquittoAvailable() ? ["embedded", "mosquitto"] as const : ["embedded"] as const;
-  const { table, rows } = await runE2eBench({
+  const { table, rows, timeline, timelineRows } = await runE2eBench({
     messages: MESSAGES,
     intervalMs: 5,
     rounds: 2,
@@ -49,6 +49,30 @@ Deno.test("runE2eBench fills a row per broker and configuration, and every messa
   for (const row of rows.filter((r) => r.config === "insecure")) {
     assert.equal(row.p50Ratio, 1);
     assert.equal(row.msgsPerSRatio, 1);
+    assert.equal(row.p50OverheadMs, 0);
+  }
+  // The timeline: one row per secure configuration, with the stages of both ends.
+  assert.equal(timelineRows.length, brokers.length * E2E_CONFIGS.filter((c) => c.secure).length);
+  assert.equal(timeline.rows.length, timelineRows.length);
+  for (const row of timelineRows) {
+    for (const stage of ["sensor.seal_ms", "actuator.verify_ms", "actuator.commit_ms", "actuator.total_ms"]) {
+      assert.ok(Number.isFinite(row.stagesP50Ms[stage]), `${row.broker} ${row.config}: ${stage}`);
+    }
+  }
+});
+
+Deno.test("e2eConfigs: each secure configuration sequential, pipelined, or both side by side", () => {
+  const names = (pipeline: "off" | "on" | "both") => e2eConfigs(pipeline).map((c) => c.name);
+  assert.deepEqual(names("off").slice(0, 2), ["insecure", "secure DSA, epoch 1, sequential"]);
+  assert.deepEqual(names("on").slice(0, 2), ["insecure", "secure DSA, epoch 1, pipelined"]);
+  assert.deepEqual(names("both").slice(0, 3), [
+    "insecure",
+    "secure DSA, epoch 1, sequential",
+    "secure DSA, epoch 1, pipelined",
+  ]);
+  assert.equal(names("both").length, 1 + 2 * (names("on").length - 1));
+  for (const config of e2eConfigs("both")) {
+    if (config.secure) assert.equal(config.pipelined, config.name.endsWith("pipelined"));
   }
 });
 

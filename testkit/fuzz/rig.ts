@@ -30,6 +30,8 @@ export interface ActuatorRig {
   deliver(topic: string, payload: Uint8Array): void;
   readonly acted: { count: number };
   readonly openerErrors: unknown[];
+  /** The highest counter the actuator's replay state holds for `sender` (undefined: none, or not an id). */
+  highest(sender: string): bigint | undefined;
 }
 
 /**
@@ -96,7 +98,14 @@ export async function startActuatorRig(home: FuzzHome): Promise<ActuatorRig> {
   replay.accept(FUZZ_SENDER_REVOKED, FUZZ_ACCEPTED_HIGHEST[FUZZ_SENDER_REVOKED]);
   checkHighest(replay);
   acted.count = 0;
-  return { actuator, deliver, acted, openerErrors };
+  const highest = (sender: string) => {
+    try {
+      return replay.highest(sender);
+    } catch {
+      return undefined;
+    }
+  };
+  return { actuator, deliver, acted, openerErrors, highest };
 }
 
 function checkHighest(replay: MemoryReplayStore): void {

@@ -254,6 +254,25 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
    */
   const actuatorCodeFor = (openCode: string): string =>
     openCode === "OK" ? "BAD_READING" : openCode === "REPLAY" ? "DUPLICATE" : openCode;
+  /**
+   * True when the actuator's replay state already holds `c`'s counter: the actuator records a counter while
+   * it decrypts (PROTOCOL.md §6), so an earlier signed case refused at check 7, 8 or 9 consumed it, and
+   * this case, fresh to `open()` (whose state never moves), is REPLAY at the actuator.
+   */
+  const consumedAtActuator = (c: FuzzCase): boolean => {
+    let claimed: unknown;
+    try {
+      claimed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(c.payload));
+    } catch {
+      return false;
+    }
+    const { sender, counter } = (claimed ?? {}) as { sender?: unknown; counter?: unknown };
+    if (typeof sender !== "string" || typeof counter !== "number" || !Number.isSafeInteger(counter)) {
+      return false;
+    }
+    const highest = rig?.highest(sender);
+    return highest !== undefined && BigInt(counter) <= highest;
+  };
 
   const started = performance.now();
   const progressEvery = options.progressEvery ?? 10_000;
@@ -270,10 +289,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       for (const c of batch) report.byMutation[c.mutation] = (report.byMutation[c.mutation] ?? 0) + 1;
       const openCodes: (string | undefined)[] = [];
       if (runOpen) { for (const c of batch) openCodes.push(await openOne(c)); }
+      const consumed = runActuator && batch.length === 1 && consumedAtActuator(batch[0]);
       const actuatorCode = runActuator ? await actuatorBatch(batch) : undefined;
       // Differential check: the actuator's verdict follows from open()'s on the same input.
       if (runOpen && actuatorCode !== undefined && openCodes[0] !== undefined) {
-        const expected = actuatorCodeFor(openCodes[0]);
+        const passedCheck6 = ["OK", "BAD_KEY", "BAD_CIPHERTEXT"].includes(openCodes[0]);
+        const expected = consumed && passedCheck6 ? "REPLAY" : actuatorCodeFor(openCodes[0]);
         if (actuatorCode !== expected) {
           report.actuator!.unexpectedCodes++;
           fail({
