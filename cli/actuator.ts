@@ -49,6 +49,11 @@ export const ACTUATOR_FLAGS = {
     requires: ["secure"],
     help: "--secure: create the replay state if it is missing (else a missing state stops the actuator)",
   }),
+  "overlap-commit": flag.boolean({
+    requires: ["secure"],
+    help: "--secure: record a message's counter while it is decrypted instead of after (lower latency; a " +
+      "crash in between leaves the counter recorded and the message not acted on, so its redelivery is REPLAY)",
+  }),
   share: flag.string({
     placeholder: "GROUP",
     requires: ["secure"],
@@ -153,6 +158,7 @@ decryption) and keeps a crash-safe replay database. Runs until SIGINT/SIGTERM.`,
         clock: systemClock,
         batchMs,
         initState: flags["init-state"],
+        overlapCommit: flags["overlap-commit"],
         senderRate: flags["sender-rate"] === "off"
           ? "off"
           : { ratePerS: flags["sender-rate"], burst: flags["sender-burst"] },

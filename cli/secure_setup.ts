@@ -98,6 +98,8 @@ export async function secureActuatorSetup(
     batchMs?: number;
     initState?: boolean;
     senderRate?: RateLimit | "off";
+    /** Record each counter while the message is decrypted (see secureOpener; default false). */
+    overlapCommit?: boolean;
   },
 ): Promise<{ open: MessageOpener; close(): Promise<void> }> {
   return await wireSecureActuator(
@@ -109,6 +111,7 @@ export async function secureActuatorSetup(
       batchMs: options.batchMs,
       initState: options.initState,
       senderRate: options.senderRate,
+      overlapCommit: options.overlapCommit,
     },
     { clock: options.clock, log: options.log },
   );

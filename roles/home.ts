@@ -111,7 +111,7 @@ export interface SecureHomeOptions {
   windowMs?: number;
   /** The sensor makes each epoch's key ahead of use (default true). */
   prefetchKeys?: boolean;
-  /** The actuator records the counter while it decrypts (default true). */
+  /** The actuator records the counter while it decrypts (default false). */
   overlapCommit?: boolean;
   /** The actuator's failure budget per publisher (default {@link DEFAULT_THROTTLE_POLICY}). */
   throttle?: ThrottlePolicy;

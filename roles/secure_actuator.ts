@@ -90,9 +90,11 @@ export interface SecureOpenerDeps {
   senderLimit?: { take(sender: string, nowMs: number): boolean };
   /**
    * Start recording the counter (check 10) as soon as the signature and freshness checks passed, while the
-   * session key is unwrapped and the message decrypted and checked (default true). The message is still
+   * session key is unwrapped and the message decrypted and checked (default false). The message is still
    * acted on only after both finished and the counter is durable; a message refused by check 7, 8 or 9 has
-   * then consumed its counter (docs/PROTOCOL.md §8.2 rule 1). `false` records after check 9, as before.
+   * then consumed its counter (docs/PROTOCOL.md §8.2 rule 1). Off by default: the overlap widens the
+   * window in which a crash leaves a counter recorded and its message not acted on (a kill -9 between the
+   * two turns the broker's redelivery into REPLAY; tests/integration/faults_test.ts found it).
    */
   overlapCommit?: boolean;
 }
@@ -107,7 +109,7 @@ export interface SecureOpenerDeps {
  */
 export function secureOpener(deps: SecureOpenerDeps): MessageOpener {
   const perfNow = deps.perfNow ?? (() => performance.now());
-  const overlapCommit = deps.overlapCommit ?? true;
+  const overlapCommit = deps.overlapCommit ?? false;
   const recent = new Map<string, string>();
   const remember = (key: string, digest: string) => {
     recent.set(key, digest);

@@ -132,7 +132,7 @@ export interface SecureActuatorSpec {
   batchMs?: number;
   /** Authentic messages a sender may have acted on, per second (default {@link DEFAULT_SENDER_RATE}). */
   senderRate?: RateLimit | "off";
-  /** Record the counter while the message is decrypted, not after (default true; see secureOpener). */
+  /** Record the counter while the message is decrypted, not after (default false; see secureOpener). */
   overlapCommit?: boolean;
 }
 

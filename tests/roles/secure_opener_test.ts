@@ -1,6 +1,6 @@
 /**
- * The secure opener's check 10: the counter is recorded while the message is decrypted (overlapCommit, the
- * default) or after it (overlapCommit: false); either way nothing is acted on before the counter is durable.
+ * The secure opener's check 10: the counter is recorded while the message is decrypted (overlapCommit) or
+ * after it (overlapCommit: false, the default); either way nothing is acted on before the counter is durable.
  */
 
 import assert from "node:assert/strict";
@@ -48,6 +48,7 @@ function openerWith(replay: RecordingStore, extra: Partial<SecureOpenerDeps> = {
     recipientPrivateKey: keys.rsaPrivate,
     timestampWindowMs: 30_000,
     keyCache: new EpochKeyCache(),
+    overlapCommit: true, // the tests named "overlap"; the others say false
     ...extra,
   });
 }
@@ -160,6 +161,16 @@ Deno.test("without overlap: failures of checks 7–9 leave the counter unconsume
   assert.equal(codeOf(await opener(TOPIC, bad)), "BAD_CIPHERTEXT");
   assert.equal(codeOf(await opener(TOPIC, bad)), "BAD_CIPHERTEXT");
   assert.equal(codeOf(await opener(TOPIC, await envelope(1, "not a reading"))), "BAD_READING");
+  assert.deepEqual(replay.accepted, []);
+  const verdict = await opener(TOPIC, await envelope(1));
+  assert.equal(codeOf(verdict), "accept");
+  assert.equal(verdict.fields?.commit_overlapped, false);
+});
+
+Deno.test("the default is the strict sequence: the counter is recorded after decryption", async () => {
+  const replay = new RecordingStore();
+  const opener = openerWith(replay, { overlapCommit: undefined });
+  assert.equal(codeOf(await opener(TOPIC, await envelope(1, "undecryptable"))), "BAD_CIPHERTEXT");
   assert.deepEqual(replay.accepted, []);
   const verdict = await opener(TOPIC, await envelope(1));
   assert.equal(codeOf(verdict), "accept");
