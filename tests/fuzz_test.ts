@@ -43,7 +43,8 @@ Deno.test("fuzz: 3 000 cases through open() and the actuator: none accepted, thr
     assert.equal(tally.hangs, 0, formatReport(report));
     assert.equal(tally.signatureBypasses, 0, formatReport(report));
   }
-  assert.deepEqual(report.failures, []);
+  // Not deepEqual: a diff of up to 1 000 failures with their payloads grew this process to 23 GiB once.
+  assert.equal(report.failures.length, 0, formatReport(report)); // the report lists the first 20
   assert.equal(fuzzFailed(report), false);
   // The run went deep: past the signature (signed cases) and through the actuator's queue bound.
   assert.ok((report.open!.byCode.BAD_CIPHERTEXT ?? 0) > 0);
