@@ -154,28 +154,20 @@ Deno.test("overlap: a bad reading keeps its code but consumes the counter", asyn
   assert.equal(codeOf(await opener(TOPIC, await envelope(1))), "REPLAY");
 });
 
-Deno.test("without overlap: failures of checks 7–9 leave the counter unconsumed, as before", async () => {
-  const replay = new RecordingStore();
-  const opener = openerWith(replay, { overlapCommit: false });
-  const bad = await envelope(1, "undecryptable");
-  assert.equal(codeOf(await opener(TOPIC, bad)), "BAD_CIPHERTEXT");
-  assert.equal(codeOf(await opener(TOPIC, bad)), "BAD_CIPHERTEXT");
-  assert.equal(codeOf(await opener(TOPIC, await envelope(1, "not a reading"))), "BAD_READING");
-  assert.deepEqual(replay.accepted, []);
-  const verdict = await opener(TOPIC, await envelope(1));
-  assert.equal(codeOf(verdict), "accept");
-  assert.equal(verdict.fields?.commit_overlapped, false);
-});
-
-Deno.test("the default is the strict sequence: the counter is recorded after decryption", async () => {
-  const replay = new RecordingStore();
-  const opener = openerWith(replay, { overlapCommit: undefined });
-  assert.equal(codeOf(await opener(TOPIC, await envelope(1, "undecryptable"))), "BAD_CIPHERTEXT");
-  assert.deepEqual(replay.accepted, []);
-  const verdict = await opener(TOPIC, await envelope(1));
-  assert.equal(codeOf(verdict), "accept");
-  assert.equal(verdict.fields?.commit_overlapped, false);
-});
+for (const overlapCommit of [false, undefined]) {
+  Deno.test(`overlapCommit ${overlapCommit ?? "left at its default"}: failures of checks 7–9 leave the counter unconsumed`, async () => {
+    const replay = new RecordingStore();
+    const opener = openerWith(replay, { overlapCommit });
+    const bad = await envelope(1, "undecryptable");
+    assert.equal(codeOf(await opener(TOPIC, bad)), "BAD_CIPHERTEXT");
+    assert.equal(codeOf(await opener(TOPIC, bad)), "BAD_CIPHERTEXT");
+    assert.equal(codeOf(await opener(TOPIC, await envelope(1, "not a reading"))), "BAD_READING");
+    assert.deepEqual(replay.accepted, []);
+    const verdict = await opener(TOPIC, await envelope(1));
+    assert.equal(codeOf(verdict), "accept");
+    assert.equal(verdict.fields?.commit_overlapped, false);
+  });
+}
 
 Deno.test("overlap: a rate-limited message never reaches the store, so its counter is not consumed", async () => {
   const replay = new RecordingStore();
