@@ -115,7 +115,18 @@ function assertAllAttacksFailed(records: LogRecord[], sent: number) {
     const got = actuator.filter((r) => (r.event === "rejected" || r.event === "duplicate") && key(r) === k)
       .map((r) => r.event === "duplicate" ? "REPLAY" : r.code as string);
     const wanted = expected.filter((c) => c !== "BROKER_DENIED");
-    assert.deepEqual([...got].sort(), [...wanted].sort(), `codes for ${k}`);
+    // Every predicted code, as often as predicted. QoS 1 is at least once: a copy the broker delivers again
+    // (a resend after a reconnect) may add a refusal, as a replay or with the same code as the first.
+    const extra = [...got];
+    for (const code of wanted) {
+      const at = extra.indexOf(code);
+      assert.ok(at >= 0, `codes for ${k}: ${JSON.stringify(got)}, predicted ${JSON.stringify(wanted)}`);
+      extra.splice(at, 1);
+    }
+    assert.ok(
+      extra.every((c) => c === "REPLAY" || wanted.includes(c)) && extra.length <= wanted.length,
+      `codes for ${k}: ${JSON.stringify(got)}, predicted ${JSON.stringify(wanted)}`,
+    );
   }
   const denied = attacks.filter((a) => a.expect === "BROKER_DENIED");
   assert.equal(denied.length, ATTEMPTS);
