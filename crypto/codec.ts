@@ -80,11 +80,7 @@ export function fromHex(hex: string): Uint8Array {
  * ```
  */
 export function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
+  return bytes.toBase64();
 }
 
 /**
@@ -98,15 +94,7 @@ export function fromBase64(text: string): Uint8Array {
   if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
     throw new EncodingError("expected padded base64");
   }
-  let bin: string;
-  try {
-    bin = atob(text);
-  } catch {
-    throw new EncodingError("expected padded base64");
-  }
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  return Uint8Array.fromBase64(text);
 }
 
 /**
@@ -117,7 +105,7 @@ export function fromBase64(text: string): Uint8Array {
  * ```
  */
 export function toBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /**
@@ -132,12 +120,15 @@ export function fromBase64Url(text: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) {
     throw new EncodingError("expected unpadded base64url");
   }
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
-  const bytes = fromBase64(padded);
-  if (toBase64Url(bytes) !== text) {
+  try {
+    // "strict" wants the padding, and refuses non-zero bits after the last byte.
+    return Uint8Array.fromBase64(text + "===".slice((text.length + 3) % 4), {
+      alphabet: "base64url",
+      lastChunkHandling: "strict",
+    });
+  } catch {
     throw new EncodingError("expected canonical base64url (non-zero trailing bits)");
   }
-  return bytes;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   importPublicKeyPem,
   publicKeyOf,
   rfc6979Nonces,
+  sharedDomain,
   sign,
   signDigest,
   validateDomain,
@@ -251,6 +252,29 @@ Deno.test("verify notices a key mutated after it was first validated", () => {
   key.y = keys256.publicKey.y;
   key.domain.g = 1n;
   assert.equal(verify(key, message, signature), false);
+});
+
+Deno.test("keys imported with one domain get their own domain objects: mutating one leaves the others valid", () => {
+  const pem = exportPublicKeyPem(keys256.publicKey);
+  const a = importPublicKeyPem(pem);
+  const b = importPublicKeyPem(pem);
+  const c = importPrivateKeyPem(exportPrivateKeyPem(keys256.privateKey));
+  assert.notEqual(a.domain, b.domain);
+  assert.notEqual(a.domain, c.domain);
+  assert.deepEqual(a.domain, sharedDomain({ ...domain256 }));
+  const signature = sign(c, message);
+  a.domain.g = 1n;
+  assert.equal(verify(a, message, signature), false);
+  assert.ok(verify(b, message, signature));
+  assert.ok(verify(importPublicKeyPem(pem), message, sign(c, message)));
+});
+
+Deno.test("sharedDomain refuses what validateDomain refuses, also once a good domain of that p is known", () => {
+  const { p, q, g } = domain256;
+  sharedDomain(domain256);
+  assert.throws(() => sharedDomain({ p, q, g: 1n }), isDsaError("DSA_INVALID_DOMAIN"));
+  assert.throws(() => sharedDomain({ p, q: q + 2n, g }), isDsaError("DSA_INVALID_DOMAIN"));
+  assert.throws(() => sharedDomain({ p: p >> 1n, q, g }), isDsaError("DSA_UNSUPPORTED_SIZE"));
 });
 
 Deno.test("public and private keys round-trip through PEM", () => {
