@@ -17,6 +17,7 @@ import {
   SUITE_DSA,
   SUITE_ED25519,
 } from "../crypto/envelope.ts";
+import { generateEd25519KeyPair, signEd25519, verifyEd25519 } from "../crypto/ed25519.ts";
 import { unwrapSessionKey, wrapSessionKey } from "../crypto/rsa.ts";
 import { signMessage, verifySignature } from "../crypto/signature.ts";
 import { fixtureTrust, loadEnvelopeFixtureKeys } from "../testkit/fixture_keys.ts";
@@ -50,6 +51,7 @@ Deno.bench("AES-256-GCM decrypt 30 B", { group: "aes" }, async () => {
 });
 
 const message = randomBytes(700); // about the size of an envelope's signed bytes
+
 for (const suite of [SUITE_ED25519, SUITE_DSA] as const) {
   const { signingKey, publicKey } = keys[suite];
   const sig = await signMessage(signingKey, message);
@@ -58,6 +60,25 @@ for (const suite of [SUITE_ED25519, SUITE_DSA] as const) {
   });
   Deno.bench(`${signingKey.scheme} verify 700 B`, { group: "signature" }, async () => {
     await verifySignature(publicKey, message, sig);
+  });
+}
+
+// Ed25519 inline through node:crypto (what signEd25519/verifyEd25519 do) against the same key through
+// WebCrypto, whose calls hop to a worker thread and back.
+{
+  const pair = await generateEd25519KeyPair();
+  const sig = await signEd25519(pair.privateKey, message);
+  Deno.bench("Ed25519 verify 700 B, node:crypto inline", { group: "ed25519", baseline: true }, async () => {
+    await verifyEd25519(pair.publicKey, message, sig);
+  });
+  Deno.bench("Ed25519 verify 700 B, WebCrypto", { group: "ed25519" }, async () => {
+    await crypto.subtle.verify("Ed25519", pair.publicKey, sig.slice(), message);
+  });
+  Deno.bench("Ed25519 sign 700 B, node:crypto inline", { group: "ed25519" }, async () => {
+    await signEd25519(pair.privateKey, message);
+  });
+  Deno.bench("Ed25519 sign 700 B, WebCrypto", { group: "ed25519" }, async () => {
+    await crypto.subtle.sign("Ed25519", pair.privateKey, message);
   });
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fromHex, utf8Encode } from "../../crypto/codec.ts";
 import {
   ED25519_SIGNATURE_BYTES,
+  ed25519Backend,
   Ed25519Error,
   exportEd25519PrivateKeyPem,
   exportEd25519PublicKeyPem,
@@ -67,6 +68,15 @@ Deno.test("PEM round trip, and the OpenSSL-made fixture keys sign and verify", a
   assert.equal(await verifyEd25519(fixturePublic, message, await signEd25519(fixturePrivate, message)), true);
 });
 
+Deno.test("signEd25519 (node:crypto) gives WebCrypto's bytes, and verifyEd25519 takes WebCrypto's signatures", async () => {
+  const pair = await generateEd25519KeyPair();
+  assert.equal(ed25519Backend(pair.privateKey), "node:crypto");
+  const message = utf8Encode("door open");
+  const web = new Uint8Array(await crypto.subtle.sign("Ed25519", pair.privateKey, message.slice()));
+  assert.deepEqual(await signEd25519(pair.privateKey, message), web);
+  assert.equal(await verifyEd25519(pair.publicKey, message, web), true);
+});
+
 Deno.test("PEM import refuses garbage and the wrong label with Ed25519Error", async () => {
   await assert.rejects(() => importEd25519PublicKeyPem("nope"), (e) => e instanceof Ed25519Error);
   const privatePem = await exportEd25519PrivateKeyPem(pair.privateKey);
@@ -85,15 +95,23 @@ Deno.test("RFC 8032 §7.1 TEST 1 (empty message) verifies", async () => {
   assert.equal(await verifyEd25519(publicKey, new Uint8Array(0), sig), true);
 });
 
-Deno.test("Wycheproof Ed25519: every verify vector", async () => {
+Deno.test("Wycheproof Ed25519: every verify vector, and the node:crypto path agrees with a WebCrypto verify on each", async () => {
   const file = JSON.parse(await Deno.readTextFile(VECTORS)) as { testGroups: EddsaGroup[] };
   const counts = { valid: 0, invalid: 0, acceptable: 0 };
   for (const group of file.testGroups) {
     const publicKey = await importEd25519PublicKeyPem(group.publicKeyPem);
+    assert.equal(ed25519Backend(publicKey), "node:crypto");
     for (const t of group.tests) {
       const ok = await verifyEd25519(publicKey, fromHex(t.msg), fromHex(t.sig));
       if (t.result === "valid") assert.equal(ok, true, `tcId ${t.tcId} should verify`);
       else if (t.result === "invalid") assert.equal(ok, false, `tcId ${t.tcId} should be rejected`);
+      const web = await crypto.subtle.verify(
+        "Ed25519",
+        publicKey,
+        fromHex(t.sig).slice(),
+        fromHex(t.msg).slice(),
+      ).catch(() => false);
+      assert.equal(ok, web, `tcId ${t.tcId}: node:crypto and WebCrypto give one verdict`);
       counts[t.result]++;
     }
   }
