@@ -23,7 +23,12 @@ import { startBroker } from "../transport/broker.ts";
 import { readHomeCa } from "../store/tls.ts";
 import { EPOCH_MAX_MESSAGES } from "../crypto/envelope.ts";
 import { DEFAULT_BATCH_DELAY_MS } from "../roles/commit_batcher.ts";
-import { measureVerifyMs } from "../roles/verify_baseline.ts";
+import {
+  VERIFY_BASELINE_ROUNDS,
+  VERIFY_SAMPLE_EVERY_MS,
+  VERIFY_SAMPLE_ROUNDS,
+  VerifyYardstick,
+} from "../roles/verify_baseline.ts";
 import { defineCommand } from "./command.ts";
 import { openLogFromFlags } from "./common.ts";
 import { flag, UsageError } from "./flags.ts";
@@ -237,6 +242,11 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
         children.push(child);
       }
       const actuator = instances === 1 ? children[0] : combineActuators(children);
+      // The yardstick: warmed up before the run, then sampled every second of it, so it sees the machine
+      // as the actuator does (its speed drifts by tens of percent over minutes here).
+      const yardstick = await VerifyYardstick.prepare(keysDir, sensorIds[0], DEFAULT_ACTUATOR_ID);
+      const sampling = setInterval(() => void yardstick.sample(VERIFY_SAMPLE_ROUNDS), VERIFY_SAMPLE_EVERY_MS);
+      cleanups.unshift(() => clearInterval(sampling));
       const ownCpuAtStart = cpuMsOf(Deno.pid);
       const summary = await runLoad({
         keysDir,
@@ -259,8 +269,10 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
         progress: io.isTerminal ? (line) => io.err(line) : undefined,
       });
       const ownCpu = cpuMsOf(Deno.pid);
-      // The yardstick, measured after the run (so it does not compete with it) on the same machine.
-      const verifyMs = await measureVerifyMs(keysDir, sensorIds[0], DEFAULT_ACTUATOR_ID);
+      clearInterval(sampling);
+      // A short run took few samples: top them up right after it.
+      await yardstick.sample(Math.max(0, VERIFY_BASELINE_ROUNDS - yardstick.count));
+      const verifyMs = yardstick.median();
       const setting = {
         broker: brokerFlag,
         batchMs,
@@ -268,6 +280,7 @@ that rate whatever happens (open loop: overload shows as latency and OVERLOADED 
           ? undefined
           : Math.round(ownCpu - ownCpuAtStart) / 1000,
         verifyMs: Math.round(verifyMs * 1000) / 1000,
+        verifySamples: yardstick.count,
         efficiency: summary.acceptedPerActuatorCpuS === undefined
           ? undefined
           : Math.round(summary.acceptedPerActuatorCpuS * verifyMs) / 1000,
@@ -298,6 +311,8 @@ export function formatLoadTable(
     batchMs?: number;
     loadCpuS?: number;
     verifyMs?: number;
+    /** Verifications the median of {@link verifyMs} is over. */
+    verifySamples?: number;
     efficiency?: number;
     shares?: number[];
   },
@@ -340,7 +355,9 @@ export function formatLoadTable(
   if (setting.verifyMs !== undefined) {
     rows.push([
       "verify / efficiency",
-      `${setting.verifyMs.toFixed(3)} ms per ${suite} verify (median, this process); accepted per ` +
+      `${setting.verifyMs.toFixed(3)} ms per ${suite} verify (median of ${
+        setting.verifySamples ?? "n/a"
+      }, sampled through the run in this process); accepted per ` +
       `actuator CPU-s × verify s = ${setting.efficiency?.toFixed(2) ?? "n/a"}`,
     ]);
   }

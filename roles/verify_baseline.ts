@@ -21,6 +21,86 @@ export const VERIFY_BASELINE_ROUNDS = 200;
 export const VERIFY_WARMUP_ROUNDS = 600;
 /** Bytes signed: about what an envelope's signed bytes are. */
 const SIGNED_BYTES = 400;
+/** Verifications per sample taken while a run goes on (a few ms of the load process's time). */
+export const VERIFY_SAMPLE_ROUNDS = 10;
+/** How often a sample is taken during a run, ms. */
+export const VERIFY_SAMPLE_EVERY_MS = 1000;
+
+/**
+ * The verify cost of one sensor's key, timed in samples. The machine's speed drifts (a run of `load` here
+ * saw the same verify take 0.42 ms and, minutes later, 0.68 ms), so `load` takes a few samples every second
+ * of its run, under the conditions the actuator works in, instead of one burst after it.
+ * @example
+ * ```ts
+ * const yardstick = await VerifyYardstick.prepare("keys", "sensor-0001", "door-actuator");
+ * yardstick.sample(10); // during the run, now and then
+ * yardstick.median(); // ms
+ * ```
+ */
+export class VerifyYardstick {
+  readonly #times: number[] = [];
+  readonly #verifyOnce: () => Promise<boolean>;
+
+  private constructor(verifyOnce: () => Promise<boolean>) {
+    this.#verifyOnce = verifyOnce;
+  }
+
+  /**
+   * Loads `sensorId`'s keys from the home, signs one message and runs {@link VERIFY_WARMUP_ROUNDS}
+   * untimed verifications.
+   * @example
+   * ```ts
+   * const yardstick = await VerifyYardstick.prepare("keys", "sensor-0001", "door-actuator");
+   * ```
+   */
+  static async prepare(keysDir: string, sensorId: string, actuatorId: string): Promise<VerifyYardstick> {
+    const paths = homePaths(keysDir);
+    const { suite, signingKey } = await loadSensorIdentity(paths, sensorId, actuatorId);
+    const listed = lookup(loadTrustList(paths.trust), sensorId);
+    if (listed === undefined) throw new Error(`${sensorId} is not in ${paths.trust}`);
+    const verifyingKey = await importVerifyingKeyPem(SUITE_SIGNATURE_SCHEME[suite], listed.publicKeyPem);
+    const message = crypto.getRandomValues(new Uint8Array(SIGNED_BYTES));
+    const signature = await signMessage(signingKey, message);
+    const yardstick = new VerifyYardstick(() => verifySignature(verifyingKey, message, signature));
+    for (let i = 0; i < VERIFY_WARMUP_ROUNDS; i++) await yardstick.#verifyOnce();
+    return yardstick;
+  }
+
+  /**
+   * Times `rounds` verifications. Both schemes verify synchronously inside the call (pure-TS DSA,
+   * node:crypto Ed25519), so what is timed is the call itself: no other task of this process can run
+   * between the two clock readings. Throws if the signature stops verifying.
+   * @example
+   * ```ts
+   * await yardstick.sample(10);
+   * ```
+   */
+  async sample(rounds: number): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      const start = performance.now();
+      const verdict = this.#verifyOnce();
+      this.#times.push(performance.now() - start);
+      if (!(await verdict)) throw new Error("the baseline signature does not verify");
+    }
+  }
+
+  /** Verifications timed so far. */
+  get count(): number {
+    return this.#times.length;
+  }
+
+  /**
+   * Median of every timed verification, ms (NaN before the first sample).
+   * @example
+   * ```ts
+   * yardstick.median(); // 0.43
+   * ```
+   */
+  median(): number {
+    const sorted = [...this.#times].sort((a, b) => a - b);
+    return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
+  }
+}
 
 /**
  * Median time of one verification with `sensorId`'s key from the home (its suite), in ms, after
@@ -36,21 +116,7 @@ export async function measureVerifyMs(
   actuatorId: string,
   rounds = VERIFY_BASELINE_ROUNDS,
 ): Promise<number> {
-  const paths = homePaths(keysDir);
-  const { suite, signingKey } = await loadSensorIdentity(paths, sensorId, actuatorId);
-  const listed = lookup(loadTrustList(paths.trust), sensorId);
-  if (listed === undefined) throw new Error(`${sensorId} is not in ${paths.trust}`);
-  const verifyingKey = await importVerifyingKeyPem(SUITE_SIGNATURE_SCHEME[suite], listed.publicKeyPem);
-  const message = crypto.getRandomValues(new Uint8Array(SIGNED_BYTES));
-  const signature = await signMessage(signingKey, message);
-  for (let i = 0; i < VERIFY_WARMUP_ROUNDS; i++) await verifySignature(verifyingKey, message, signature);
-  const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const start = performance.now();
-    const ok = await verifySignature(verifyingKey, message, signature);
-    times.push(performance.now() - start);
-    if (!ok) throw new Error("the baseline signature does not verify");
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const yardstick = await VerifyYardstick.prepare(keysDir, sensorId, actuatorId);
+  await yardstick.sample(rounds);
+  return yardstick.median();
 }

@@ -61,6 +61,16 @@ for (const kind of ["embedded", "mosquitto"] as const) {
         }
         ok(/rejects\s+0/.test(table));
         ok(table.includes("actuator peak RSS"));
+        const measured = formatLoadTable(summary, {
+          broker: kind,
+          batchMs: 2,
+          verifyMs: 0.43,
+          verifySamples: 300,
+          efficiency: 0.61,
+        }).join("\n");
+        ok(measured.includes("0.430 ms per"), measured);
+        ok(measured.includes("median of 300, sampled through the run"), measured);
+        ok(measured.includes("= 0.61"), measured);
       } finally {
         await actuator.stop();
         await broker.close();
