@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { AES_TAG_BYTES, aesGcmDecrypt, aesGcmEncrypt, AesGcmError, importAesKey } from "../../crypto/aes.ts";
+import {
+  AES_TAG_BYTES,
+  aesBackend,
+  aesGcmDecrypt,
+  aesGcmEncrypt,
+  AesGcmError,
+  importAesKey,
+} from "../../crypto/aes.ts";
 import { concatBytes, fromHex, utf8Encode } from "../../crypto/codec.ts";
 
 interface AeadVector {
@@ -69,6 +76,7 @@ Deno.test("Wycheproof AES-GCM: every 256-bit-key, 96-bit-nonce, 128-bit-tag vect
     if (group.keySize !== 256 || group.ivSize !== 96 || group.tagSize !== 128) continue;
     for (const t of group.tests) {
       const key = await importAesKey(fromHex(t.key));
+      assert.equal(aesBackend(key), "node:crypto");
       const nonce = fromHex(t.iv);
       const aad = fromHex(t.aad);
       const sealed = concatBytes(fromHex(t.ct), fromHex(t.tag));
@@ -78,6 +86,20 @@ Deno.test("Wycheproof AES-GCM: every 256-bit-key, 96-bit-nonce, 128-bit-tag vect
       } catch (err) {
         assert.ok(err instanceof AesGcmError, `tcId ${t.tcId}: unexpected ${err}`);
       }
+      // The same vector through WebCrypto, which the inline node:crypto path stands in for.
+      let web: Uint8Array | undefined;
+      try {
+        web = new Uint8Array(
+          await crypto.subtle.decrypt(
+            { name: "AES-GCM", iv: nonce.slice(), additionalData: aad.slice(), tagLength: 128 },
+            key,
+            sealed.slice(),
+          ),
+        );
+      } catch {
+        web = undefined;
+      }
+      assert.deepEqual(opened, web, `tcId ${t.tcId}: node:crypto and WebCrypto give one verdict`);
       if (t.result === "valid") {
         assert.deepEqual(opened, fromHex(t.msg), `tcId ${t.tcId} should decrypt`);
         assert.deepEqual(
@@ -93,4 +115,45 @@ Deno.test("Wycheproof AES-GCM: every 256-bit-key, 96-bit-nonce, 128-bit-tag vect
   }
   console.log(`Wycheproof AES-GCM-256/96: ${JSON.stringify(counts)}`);
   assert.ok(counts.valid > 0 && counts.invalid > 0);
+});
+
+Deno.test("the inline path and WebCrypto seal the same bytes, and each opens what the other sealed", async () => {
+  const key = await importAesKey(crypto.getRandomValues(new Uint8Array(32)));
+  assert.equal(aesBackend(key), "node:crypto");
+  const params = { name: "AES-GCM", iv: new Uint8Array(12).fill(9), additionalData: utf8Encode("home/door") };
+  for (const size of [0, 1, 15, 16, 17, 200, 4096]) {
+    const plaintext = crypto.getRandomValues(new Uint8Array(size));
+    const inline = await aesGcmEncrypt(key, params.iv, plaintext, params.additionalData);
+    const web = new Uint8Array(await crypto.subtle.encrypt(params, key, plaintext));
+    assert.deepEqual(inline, web, `${size} bytes`);
+    assert.deepEqual(await aesGcmDecrypt(key, params.iv, web, params.additionalData), plaintext);
+    assert.deepEqual(new Uint8Array(await crypto.subtle.decrypt(params, key, inline)), plaintext);
+  }
+});
+
+Deno.test("the inline decrypt hands out a private copy, never a view into a shared buffer", async () => {
+  const key = await importAesKey(new Uint8Array(32).fill(3));
+  const nonce = new Uint8Array(12);
+  const sealed = await aesGcmEncrypt(key, nonce, utf8Encode("on"), new Uint8Array(0));
+  const opened = await aesGcmDecrypt(key, nonce, sealed, new Uint8Array(0));
+  assert.equal(Object.getPrototypeOf(opened), Uint8Array.prototype);
+  assert.equal(opened.byteOffset, 0);
+  assert.equal(opened.buffer.byteLength, opened.length);
+});
+
+Deno.test("a key that is not AES-256-GCM goes through WebCrypto, and WebCrypto refuses it", async () => {
+  const key128 = await crypto.subtle.importKey("raw", new Uint8Array(16), { name: "AES-GCM" }, false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  assert.equal(aesBackend(key128), "webcrypto");
+  const encryptOnly = await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "AES-GCM" }, false, [
+    "encrypt",
+  ]);
+  const sealed = await aesGcmEncrypt(encryptOnly, new Uint8Array(12), utf8Encode("on"), new Uint8Array(0));
+  // A key without the decrypt usage is not decrypted with inline: WebCrypto refuses it, as it always did.
+  await assert.rejects(
+    () => aesGcmDecrypt(encryptOnly, new Uint8Array(12), sealed, new Uint8Array(0)),
+    isAesError("AUTH_FAILED"),
+  );
 });
