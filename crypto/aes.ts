@@ -9,8 +9,10 @@
  * @module
  */
 
-import { createCipheriv, createDecipheriv, KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { CodedError } from "../core/errors.ts";
+import { concatBytes } from "./codec.ts";
+import { backendOf, type CryptoBackend, nodeTwin } from "./node_twin.ts";
 
 /** AES-256 key length in bytes. */
 export const AES_KEY_BYTES = 32;
@@ -46,23 +48,9 @@ export async function importAesKey(raw: Uint8Array): Promise<CryptoKey> {
   ]);
 }
 
-/** The node:crypto twin of each key, made on first use; null where node:crypto cannot take the key. */
-const keyObjects = new WeakMap<CryptoKey, KeyObject | null>();
-
-function keyObjectOf(key: CryptoKey): KeyObject | null {
-  let twin = keyObjects.get(key);
-  if (twin === undefined) {
-    try {
-      twin =
-        key.algorithm.name === "AES-GCM" && (key.algorithm as AesKeyAlgorithm).length === AES_KEY_BYTES * 8
-          ? KeyObject.from(key)
-          : null;
-    } catch {
-      twin = null;
-    }
-    keyObjects.set(key, twin);
-  }
-  return twin;
+/** Whether node:crypto's AES-256-GCM can stand in for WebCrypto with `key`. */
+function isAes256Gcm(key: CryptoKey): boolean {
+  return key.algorithm.name === "AES-GCM" && (key.algorithm as AesKeyAlgorithm).length === AES_KEY_BYTES * 8;
 }
 
 /**
@@ -73,19 +61,8 @@ function keyObjectOf(key: CryptoKey): KeyObject | null {
  * aesBackend(await importAesKey(crypto.getRandomValues(new Uint8Array(32)))); // "node:crypto"
  * ```
  */
-export function aesBackend(key: CryptoKey): "node:crypto" | "webcrypto" {
-  return keyObjectOf(key) === null ? "webcrypto" : "node:crypto";
-}
-
-/** A private copy of node's output: a Buffer may be a view into a shared pool. */
-function ownBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+export function aesBackend(key: CryptoKey): CryptoBackend {
+  return backendOf(nodeTwin(key, isAes256Gcm));
 }
 
 function checkNonce(nonce: Uint8Array): void {
@@ -110,13 +87,14 @@ export async function aesGcmEncrypt(
   associatedData: Uint8Array,
 ): Promise<Uint8Array> {
   checkNonce(nonce);
-  const twin = key.usages.includes("encrypt") ? keyObjectOf(key) : null;
+  const twin = key.usages.includes("encrypt") ? nodeTwin(key, isAes256Gcm) : null;
   if (twin !== null) {
     const cipher = createCipheriv("aes-256-gcm", twin, nonce, { authTagLength: AES_TAG_BYTES });
     cipher.setAAD(associatedData);
     const body = cipher.update(plaintext);
     const tail = cipher.final();
-    return ownBytes(body, tail, cipher.getAuthTag());
+    // A private copy: a Buffer may be a view into a shared pool.
+    return concatBytes(body, tail, cipher.getAuthTag());
   }
   const out = await crypto.subtle.encrypt(
     {
@@ -152,7 +130,7 @@ export async function aesGcmDecrypt(
       `expected at least ${AES_TAG_BYTES} bytes of ciphertext and tag, got ${ciphertextWithTag.length}`,
     );
   }
-  const twin = key.usages.includes("decrypt") ? keyObjectOf(key) : null;
+  const twin = key.usages.includes("decrypt") ? nodeTwin(key, isAes256Gcm) : null;
   if (twin !== null) {
     const cut = ciphertextWithTag.length - AES_TAG_BYTES;
     try {
@@ -161,7 +139,7 @@ export async function aesGcmDecrypt(
       decipher.setAuthTag(ciphertextWithTag.subarray(cut));
       const body = decipher.update(ciphertextWithTag.subarray(0, cut));
       // final() checks the tag: nothing decrypted leaves this function unless it passed.
-      return ownBytes(body, decipher.final());
+      return concatBytes(body, decipher.final());
     } catch {
       throw new AesGcmError("AUTH_FAILED", "expected a valid GCM tag, got a mismatch");
     }

@@ -8,9 +8,10 @@
  * @module
  */
 
-import { KeyObject, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { sign as nodeSign, verify as nodeVerify } from "node:crypto";
 import { fromPem, toPem } from "./codec.ts";
 import { SecmqttError } from "../core/errors.ts";
+import { backendOf, type CryptoBackend, nodeTwin } from "./node_twin.ts";
 
 /** Ed25519 signature length in bytes. */
 export const ED25519_SIGNATURE_BYTES = 64;
@@ -25,20 +26,8 @@ export class Ed25519Error extends SecmqttError {
   readonly code = "BAD_KEY";
 }
 
-/** The node:crypto twin of each key, made on first use; null where node:crypto cannot take the key. */
-const keyObjects = new WeakMap<CryptoKey, KeyObject | null>();
-
-function keyObjectOf(key: CryptoKey): KeyObject | null {
-  let twin = keyObjects.get(key);
-  if (twin === undefined) {
-    try {
-      twin = key.algorithm.name === ED25519.name ? KeyObject.from(key) : null;
-    } catch {
-      twin = null;
-    }
-    keyObjects.set(key, twin);
-  }
-  return twin;
+function isEd25519(key: CryptoKey): boolean {
+  return key.algorithm.name === ED25519.name;
 }
 
 /**
@@ -49,8 +38,8 @@ function keyObjectOf(key: CryptoKey): KeyObject | null {
  * ed25519Backend(await importEd25519PublicKeyPem(pem)); // "node:crypto"
  * ```
  */
-export function ed25519Backend(key: CryptoKey): "node:crypto" | "webcrypto" {
-  return keyObjectOf(key) === null ? "webcrypto" : "node:crypto";
+export function ed25519Backend(key: CryptoKey): CryptoBackend {
+  return backendOf(nodeTwin(key, isEd25519));
 }
 
 /**
@@ -73,7 +62,7 @@ export async function generateEd25519KeyPair(): Promise<CryptoKeyPair> {
  */
 export async function signEd25519(privateKey: CryptoKey, message: Uint8Array): Promise<Uint8Array> {
   const twin = privateKey.type === "private" && privateKey.usages.includes("sign")
-    ? keyObjectOf(privateKey)
+    ? nodeTwin(privateKey, isEd25519)
     : null;
   if (twin !== null) return new Uint8Array(nodeSign(null, message, twin));
   return new Uint8Array(await crypto.subtle.sign(ED25519, privateKey, message.slice()));
@@ -94,7 +83,7 @@ export async function verifyEd25519(
   if (signature.length !== ED25519_SIGNATURE_BYTES) return false;
   try {
     const twin = publicKey.type === "public" && publicKey.usages.includes("verify")
-      ? keyObjectOf(publicKey)
+      ? nodeTwin(publicKey, isEd25519)
       : null;
     if (twin !== null) return nodeVerify(null, message, twin, signature);
     return await crypto.subtle.verify(ED25519, publicKey, signature.slice(), message.slice());
