@@ -275,7 +275,8 @@ function publishWindows(published: readonly Record<string, unknown>[], start: nu
 }
 
 Deno.test({
-  name: "kill -9 of the actuator and the sensor at random points, 5 rounds: no replay acted on, no fresh " +
+  name:
+    "kill -9 of the actuator and the sensor at random points, 5 rounds: nothing acted on twice, no fresh " +
     "message refused as REPLAY, a message lost only in the queue of an actuator that was then killed",
   ignore: !haveMosquitto,
   async fn() {
@@ -334,7 +335,13 @@ Deno.test({
           sensor = spawnSecureSensor({ home, broker: broker.url, log: sensorLog, intervalMs: 60 });
         }
       }
-      await waitFor(() => ofEvent(readRecords(sensorLog), "published").length >= 3, 20_000, "traffic");
+      // Some traffic after the last round too, so the last actuator and sensor have work to show.
+      const publishedByLastRound = ofEvent(readRecords(sensorLog), "published").length;
+      await waitFor(
+        () => ofEvent(readRecords(sensorLog), "published").length >= publishedByLastRound + 3,
+        20_000,
+        "traffic after the last round",
+      );
       await sensor!.stop();
       sensor = undefined;
       const published = ofEvent(readRecords(sensorLog), "published");
@@ -404,7 +411,14 @@ Deno.test({
       );
       const records = readRecords(actuatorLog);
       const replayVerdicts = ofEvent(records, ...VERDICTS).slice(verdictsBefore);
-      assert.equal(ofEvent(replayVerdicts, "action").length, 0, "no replay acted on");
+      // No envelope that was acted on is acted on again. A copy may be acted on only as the first delivery of
+      // an envelope no actuator acted on: one that died in a killed actuator's queue while no later counter of
+      // its sensor was accepted yet (the last round killed both, say). It is authentic and in its time window,
+      // and the protocol accepts it once (docs/PROTOCOL.md §8.2).
+      const firstDeliveries = ofEvent(replayVerdicts, "action");
+      for (const r of firstDeliveries) {
+        assert.ok(!acted.has(r.digest), `a replay of ${r.digest} (counter ${r.counter}) was acted on twice`);
+      }
       for (const r of ofEvent(replayVerdicts, "rejected")) {
         assert.ok(["REPLAY", "STALE"].includes(r.code as string), `replay refused as ${r.code}`);
       }
@@ -413,7 +427,7 @@ Deno.test({
       console.log(
         `kill rounds: ${actuatorKills.length} actuator kills, ${sensorKills} sensor kills; ` +
           `${published.length} published, ${acted.size} acted on, ${lost.length} lost in killed actuators' queues; ` +
-          `${captured.length} replays: 0 acted on, ${
+          `${captured.length} replays: ${firstDeliveries.length} acted on as first deliveries of lost messages, ${
             ofEvent(replayVerdicts, "rejected").length
           } REPLAY/STALE, ` +
           `${ofEvent(replayVerdicts, "duplicate").length} duplicate`,
